@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/* tailkitd-dispatch: accepts tailnet connections on the socket systemd hands
+ * it, peeks at the request line (bounded in size and time), and passes the
+ * connection to the integration worker's seqpacket socket. It never reads a
+ * request body and exits when idle; systemd starts it again on the next
+ * connection. */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "fdpass.h"
+#include "log.h"
+#include "macro.h"
+#include "paths.h"
+#include "request-line.h"
+#include "routes.h"
+
+#define REQUEST_LINE_TIMEOUT_USEC (5ULL * 1000000ULL)
+#define LINGER_TIMEOUT_USEC (1ULL * 1000000ULL)
+#define MAX_CONNECTIONS 1024
+
+typedef enum ConnState {
+        CONN_PEEKING,
+        CONN_LINGERING,   /* answered with an error; draining until the peer closes */
+} ConnState;
+
+typedef struct Conn {
+        int fd;
+        ConnState state;
+        uint64_t deadline;
+        struct Conn *prev, *next;
+} Conn;
+
+static struct {
+        int listen_fd;
+        int epoll_fd;
+        Conn *conns;
+        unsigned n_conns;
+        uint64_t idle_timeout_usec;  /* 0: never */
+        uint64_t last_activity;
+        const char *listen_arg;
+} d = { .listen_fd = -1, .epoll_fd = -1 };
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static const char *reason_phrase(int status) {
+        switch (status) {
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 408: return "Request Timeout";
+        case 414: return "URI Too Long";
+        case 503: return "Service Unavailable";
+        default:  return "Error";
+        }
+}
+
+/* The dispatcher links no JSON library: error bodies are built from fixed
+ * strings and integration names from the route table only. */
+static void reply_error(int fd, int status, const char *error, const char *hint) {
+        char body[1024], buf[1536];
+        int bl, n;
+
+        bl = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"hint\":\"%s\"}\n", error, hint);
+        if (bl < 0 || (size_t) bl >= sizeof(body))
+                return;
+        n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Content-Length: %d\r\n"
+                     "Connection: close\r\n"
+                     "\r\n%s",
+                     status, reason_phrase(status), bl, body);
+        if (n > 0 && (size_t) n < sizeof(buf))
+                (void) !send(fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void conn_free(Conn *c) {
+        if (!c)
+                return;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                d.conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        d.n_conns--;
+        if (c->fd >= 0) {
+                /* epoll registrations belong to the open file description, which
+                 * a worker may still hold: remove ours explicitly. */
+                (void) epoll_ctl(d.epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+        }
+        free(c);
+}
+
+static void conn_linger(Conn *c) {
+        /* Half-close and drain so the client reads our answer instead of a RST. */
+        (void) shutdown(c->fd, SHUT_WR);
+        c->state = CONN_LINGERING;
+        c->deadline = now_usec() + LINGER_TIMEOUT_USEC;
+}
+
+static void conn_fail(Conn *c, int status, const char *error, const char *hint) {
+        reply_error(c->fd, status, error, hint);
+        conn_linger(c);
+}
+
+static void conn_hand_off(Conn *c, const char *integration) {
+        char path[256], hint[1024];
+        _cleanup_close_ int sock = -1;
+        int r;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s.sock", runtime_dir(), integration) >= sizeof(path))
+                sock = -ENAMETOOLONG;
+        else
+                sock = seqpacket_connect(path);
+        if (sock < 0) {
+                log_struct(LOG_WARNING, ((LogField[]) { { "INTEGRATION", integration }, {} }),
+                           "Cannot reach worker socket %s: %s", path, strerror(-sock));
+                snprintf(hint, sizeof(hint),
+                         "the worker socket %s is missing or refused the connection; "
+                         "enable it with: systemctl enable --now tailkitd@%s.socket",
+                         path, integration);
+                char error[128];
+                snprintf(error, sizeof(error), "integration %s is not available on this node", integration);
+                conn_fail(c, 503, error, hint);
+                return;
+        }
+        r = fd_send(sock, c->fd);
+        if (r < 0) {
+                log_struct(LOG_WARNING, ((LogField[]) { { "INTEGRATION", integration }, {} }),
+                           "Cannot pass connection to %s: %s", path, strerror(-r));
+                conn_fail(c, 503, "worker did not take the connection", "retry; see journalctl TAILKITD_COMPONENT=dispatch");
+                return;
+        }
+        conn_free(c);
+}
+
+static void conn_process(Conn *c, uint32_t events) {
+        char buf[REQUEST_LINE_MAX];
+        RequestLine rl;
+        ssize_t n;
+
+        if (c->state == CONN_LINGERING) {
+                for (;;) {
+                        n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+                        if (n > 0)
+                                continue;
+                        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                                return;
+                        conn_free(c);
+                        return;
+                }
+        }
+
+        n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return;
+                conn_free(c);
+                return;
+        }
+        if (n == 0) {
+                /* Closed (or half-closed) before a full request line: nothing to answer. */
+                conn_free(c);
+                return;
+        }
+
+        switch (request_line_parse(buf, (size_t) n, &rl)) {
+        case REQUEST_LINE_INCOMPLETE:
+                if (events & (EPOLLRDHUP | EPOLLHUP)) {
+                        /* The peer shut down its side: the line can never complete. */
+                        conn_fail(c, 400, "incomplete request line", "the client closed before sending a full request line");
+                        return;
+                }
+                return;  /* edge-triggered: new bytes wake us again */
+        case REQUEST_LINE_BAD:
+                conn_fail(c, 400, "malformed request line", "expected: METHOD /path HTTP/1.1");
+                return;
+        case REQUEST_LINE_TOO_LONG:
+                conn_fail(c, 414, "request line too long", "the request line is limited to 8192 bytes");
+                return;
+        case REQUEST_LINE_OK:
+                break;
+        }
+
+        char path[REQUEST_LINE_MAX];
+        memcpy(path, rl.path, rl.path_len);
+        path[rl.path_len] = 0;
+        const char *integration = route_integration(path, rl.path_len);
+        if (!integration) {
+                conn_fail(c, 404, "not found", "tailkitd serves /tools, /health, /exec, /files, /receive, /vars "
+                          "and /integrations/{docker,systemd,metrics}");
+                return;
+        }
+        conn_hand_off(c, integration);
+}
+
+static void accept_connections(void) {
+        for (;;) {
+                int fd = accept4(d.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                                return;
+                        if (errno == EMFILE || errno == ENFILE) {
+                                log_warning_errno(errno, "Cannot accept more connections: %m");
+                                return;
+                        }
+                        log_error_errno(errno, "accept() failed: %m");
+                        return;
+                }
+                d.last_activity = now_usec();
+                if (d.n_conns >= MAX_CONNECTIONS) {
+                        reply_error(fd, 503, "too many pending connections", "retry later");
+                        close(fd);
+                        continue;
+                }
+
+                Conn *c = calloc(1, sizeof(Conn));
+                if (!c) {
+                        close(fd);
+                        log_oom();
+                        continue;
+                }
+                *c = (Conn) {
+                        .fd = fd,
+                        .state = CONN_PEEKING,
+                        .deadline = d.last_activity + REQUEST_LINE_TIMEOUT_USEC,
+                        .next = d.conns,
+                };
+                if (d.conns)
+                        d.conns->prev = c;
+                d.conns = c;
+                d.n_conns++;
+
+                struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+                if (epoll_ctl(d.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        log_error_errno(errno, "epoll_ctl() failed: %m");
+                        conn_free(c);
+                        continue;
+                }
+                /* Bytes may already be queued: look now rather than wait for an edge. */
+                conn_process(c, 0);
+        }
+}
+
+static void expire_connections(uint64_t now) {
+        Conn *next;
+        for (Conn *c = d.conns; c; c = next) {
+                next = c->next;
+                if (c->deadline > now)
+                        continue;
+                if (c->state == CONN_PEEKING)
+                        conn_fail(c, 408, "request line not received in time",
+                                  "send the request line within 5 seconds");
+                else
+                        conn_free(c);
+        }
+}
+
+static int next_timeout_ms(uint64_t now) {
+        uint64_t deadline = UINT64_MAX;
+
+        for (Conn *c = d.conns; c; c = c->next)
+                deadline = MIN(deadline, c->deadline);
+        if (!d.conns && d.idle_timeout_usec > 0)
+                deadline = MIN(deadline, d.last_activity + d.idle_timeout_usec);
+        if (deadline == UINT64_MAX)
+                return -1;
+        if (deadline <= now)
+                return 0;
+        return (int) MIN((deadline - now + 999) / 1000, (uint64_t) INT32_MAX);
+}
+
+static int listen_on(const char *arg) {
+        _cleanup_free_ char *host = NULL;
+        const char *colon = strrchr(arg, ':');
+        struct sockaddr_storage ss = {};
+        socklen_t sl;
+        _cleanup_close_ int fd = -1;
+        char *end;
+        long port;
+
+        if (!colon)
+                return log_error_errno(EINVAL, "--listen expects ADDRESS:PORT, got '%s'", arg);
+        host = strndup(arg, (size_t) (colon - arg));
+        if (!host)
+                return log_oom();
+        port = strtol(colon + 1, &end, 10);
+        if (*end || port <= 0 || port > 65535)
+                return log_error_errno(EINVAL, "--listen: invalid port in '%s'", arg);
+
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+                host[strlen(host) - 1] = 0;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+                        return log_error_errno(EINVAL, "--listen: invalid IPv6 address in '%s'", arg);
+                sl = sizeof(*s6);
+        } else {
+                struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+                        return log_error_errno(EINVAL, "--listen: invalid IPv4 address in '%s'", arg);
+                sl = sizeof(*s4);
+        }
+
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "socket() failed: %m");
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int) { 1 }, sizeof(int));
+        if (bind(fd, (struct sockaddr *) &ss, sl) < 0)
+                return log_error_errno(errno, "Cannot bind %s: %m", arg);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "listen() on %s failed: %m", arg);
+        return TAKE_FD(fd);
+}
+
+static void help(void) {
+        printf("tailkitd-dispatch [OPTIONS]\n\n"
+               "Routes tailkitd HTTP connections to the per-integration workers.\n"
+               "Normally started by tailkitd.socket; run by hand with --listen.\n\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "     --listen ADDR:PORT  Bind this address instead of using socket activation\n\n"
+               "Environment: TAILKITD_RUNTIME_DIR (worker sockets, default %s),\n"
+               "TAILKITD_IDLE_TIMEOUT (seconds, 0 = never), TAILKITD_CONFIG_DIR.\n",
+               TAILKITD_RUNTIME_DIR);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_LISTEN };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h'         },
+                { "version", no_argument,       NULL, ARG_VERSION },
+                { "listen",  required_argument, NULL, ARG_LISTEN  },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("tailkitd-dispatch %s\n", TAILKITD_VERSION);
+                        return 0;
+                case ARG_LISTEN:
+                        d.listen_arg = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "Unexpected argument '%s'", argv[optind]);
+        return 1;
+}
+
+static uint64_t idle_timeout_usec(void) {
+        const char *e = getenv("TAILKITD_IDLE_TIMEOUT");
+        ConfigErrors errors = {};
+        DaemonConfig cfg = {};
+        uint64_t sec;
+
+        if (e) {
+                char *end;
+                unsigned long long v = strtoull(e, &end, 10);
+                if (!*end)
+                        return (uint64_t) v * 1000000ULL;
+                log_warning("Ignoring invalid TAILKITD_IDLE_TIMEOUT='%s'", e);
+        }
+        if (daemon_config_load(config_dir(), &cfg, &errors) < 0)
+                for (size_t i = 0; i < errors.n; i++)
+                        log_warning("%s", errors.messages[i]);
+        sec = cfg.idle_timeout_sec;
+        if (sec == 0 && errors.n > 0)
+                sec = DEFAULT_IDLE_TIMEOUT_SEC;
+        daemon_config_done(&cfg);
+        config_errors_done(&errors);
+        return sec * 1000000ULL;
+}
+
+static void raise_nofile(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) 65536);
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
+int main(int argc, char *argv[]) {
+        int r, n;
+
+        log_setup("dispatch");
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
+
+        signal(SIGPIPE, SIG_IGN);
+        raise_nofile();
+
+        if (d.listen_arg) {
+                d.listen_fd = listen_on(d.listen_arg);
+                if (d.listen_fd < 0)
+                        return 1;
+        } else {
+                n = sd_listen_fds(1);
+                if (n < 0) {
+                        log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
+                        return 1;
+                }
+                if (n != 1) {
+                        log_error("Expected exactly one socket from systemd, got %d (use --listen to run by hand)", n);
+                        return 1;
+                }
+                d.listen_fd = SD_LISTEN_FDS_START;
+                if (sd_is_socket(d.listen_fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+                        log_error("The socket passed by systemd is not a listening stream socket");
+                        return 1;
+                }
+                r = fcntl(d.listen_fd, F_GETFL);
+                if (r >= 0)
+                        (void) fcntl(d.listen_fd, F_SETFL, r | O_NONBLOCK);
+        }
+
+        d.idle_timeout_usec = idle_timeout_usec();
+        d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d.epoll_fd < 0) {
+                log_error_errno(errno, "epoll_create1() failed: %m");
+                return 1;
+        }
+        struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
+        if (epoll_ctl(d.epoll_fd, EPOLL_CTL_ADD, d.listen_fd, &lev) < 0) {
+                log_error_errno(errno, "epoll_ctl() failed: %m");
+                return 1;
+        }
+
+        d.last_activity = now_usec();
+        (void) sd_notify(0, "READY=1\nSTATUS=Dispatching connections");
+        log_debug("Dispatching to workers in %s", runtime_dir());
+
+        for (;;) {
+                struct epoll_event events[64];
+                uint64_t now = now_usec();
+                int timeout = next_timeout_ms(now);
+
+                n = epoll_wait(d.epoll_fd, events, (int) ELEMENTSOF(events), timeout);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error_errno(errno, "epoll_wait() failed: %m");
+                        return 1;
+                }
+                for (int i = 0; i < n; i++) {
+                        if (!events[i].data.ptr)
+                                accept_connections();
+                        else
+                                conn_process(events[i].data.ptr, events[i].events);
+                }
+
+                now = now_usec();
+                expire_connections(now);
+                if (!d.conns && d.idle_timeout_usec > 0 && now - d.last_activity >= d.idle_timeout_usec) {
+                        /* A connection may have arrived since the last wait: serve it first. */
+                        struct pollfd p = { .fd = d.listen_fd, .events = POLLIN };
+                        if (poll(&p, 1, 0) > 0)
+                                continue;
+                        log_debug("Idle for %llu s, exiting", (unsigned long long) (d.idle_timeout_usec / 1000000));
+                        (void) sd_notify(0, "STOPPING=1");
+                        break;
+                }
+        }
+        return 0;
+}

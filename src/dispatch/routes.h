@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+/* Which integration worker serves a path (SPEC §4). Matching is by whole
+ * path segments: "/tools" and "/tools/x" go to tools, "/toolsx" nowhere.
+ * Returns the integration name or NULL. */
+const char *route_integration(const char *path, size_t len);
+
+/* Human-readable list of the served prefixes, for 404 hints. */
+extern const char route_prefix_list[];

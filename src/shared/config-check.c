@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+
+#include "config.h"
+#include "macro.h"
+
+void config_errors_done(ConfigErrors *e) {
+        for (size_t i = 0; i < e->n; i++)
+                free(e->messages[i]);
+        free(e->messages);
+        *e = (ConfigErrors) {};
+}
+
+int config_errors_add(ConfigErrors *e, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        char **m;
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+
+        m = reallocarray(e->messages, e->n + 1, sizeof(char *));
+        if (!m)
+                return -ENOMEM;
+        e->messages = m;
+        e->messages[e->n++] = TAKE_PTR(msg);
+        return -EINVAL;
+}
+
+/* A loader's result for `--check-config`: 1 when the file is invalid or
+ * unreadable, 0 when it is fine or absent. */
+static int invalid(int r) {
+        if (r == -ENOMEM)
+                return r;
+        return r < 0 && r != -ENOENT;
+}
+
+int config_check_all(const char *config_dir, ConfigErrors *errors) {
+        int n_invalid = 0, r;
+
+        {
+                _cleanup_(daemon_config_done) DaemonConfig c = {};
+                r = invalid(daemon_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+        {
+                _cleanup_(files_config_done) FilesConfig c = {};
+                r = invalid(files_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+        {
+                _cleanup_(vars_config_done) VarsConfig c = {};
+                r = invalid(vars_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+        {
+                _cleanup_(docker_config_done) DockerConfig c = {};
+                r = invalid(docker_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+        {
+                _cleanup_(systemd_config_done) SystemdConfig c = {};
+                r = invalid(systemd_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+        {
+                _cleanup_(metrics_config_done) MetricsConfig c = {};
+                r = invalid(metrics_config_load(config_dir, &c, errors));
+                if (r < 0)
+                        return r;
+                n_invalid += r;
+        }
+
+        return n_invalid;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The node's configuration under /etc/tailkitd (SPEC §3): a small TOML subset
+ * read with inih. Every loader collects "file:line: message" errors instead of
+ * stopping at the first, so `tailkitd --check-config` can list them all.
+ *
+ * Loaders return 0 on success, -ENOENT when the file does not exist (the
+ * integration is then disabled; nothing is added to errors), -EINVAL when
+ * the file is invalid (errors holds one message per problem), or another
+ * negative errno when the file cannot be read (also added to errors). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ConfigErrors {
+        char **messages;
+        size_t n;
+} ConfigErrors;
+
+void config_errors_done(ConfigErrors *e);
+/* Appends a message; returns -EINVAL (or -ENOMEM) so callers can "return config_errors_add(...)". */
+int config_errors_add(ConfigErrors *e, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* "1048576", "512K", "256M", "1G" (powers of 1024). */
+int parse_size(const char *s, uint64_t *ret);
+/* "50%" → 50; values above 100 are allowed (more than one CPU). */
+int parse_percent(const char *s, unsigned *ret);
+
+/* ---- tailkitd.conf (optional; defaults when missing) ---- */
+
+#define DEFAULT_TAILSCALE_SOCKET "/var/run/tailscale/tailscaled.sock"
+#define DEFAULT_IDLE_TIMEOUT_SEC 30
+
+typedef struct DaemonConfig {
+        char *tailscale_socket;
+        char **cap_domains;          /* always starts with "tailscale.com" */
+        size_t n_cap_domains;
+        uint64_t idle_timeout_sec;
+        struct {
+                uint64_t memory_max;         /* bytes, default 512M */
+                uint64_t tasks_max;          /* default 64 */
+                unsigned cpu_quota_percent;  /* default 100 */
+                unsigned max_jobs;           /* default 16 */
+                uint64_t output_max;         /* bytes per stream, default 1M */
+        } exec;
+} DaemonConfig;
+
+/* Missing file → defaults and returns 0. */
+int daemon_config_load(const char *config_dir, DaemonConfig *ret, ConfigErrors *errors);
+void daemon_config_done(DaemonConfig *c);
+
+/* ---- files.toml ---- */
+
+typedef struct FilesRule {
+        char *dir;                   /* absolute, ends with "/" */
+        bool read, write;
+        char **post_recv;            /* "command" or "tool/command" */
+        size_t n_post_recv;
+        unsigned line;
+} FilesRule;
+
+typedef struct FilesConfig {
+        FilesRule *rules;
+        size_t n_rules;
+} FilesConfig;
+
+int files_config_load(const char *config_dir, FilesConfig *ret, ConfigErrors *errors);
+void files_config_done(FilesConfig *c);
+
+/* ---- vars.toml ---- */
+
+typedef struct VarsScope {
+        char *project;
+        char *env;                   /* NULL: every environment of the project */
+        bool read, write;
+        unsigned line;
+} VarsScope;
+
+typedef struct VarsConfig {
+        VarsScope *scopes;
+        size_t n_scopes;
+} VarsConfig;
+
+int vars_config_load(const char *config_dir, VarsConfig *ret, ConfigErrors *errors);
+void vars_config_done(VarsConfig *c);
+
+/* ---- integrations/docker.toml ---- */
+
+typedef struct DockerConfig {
+        bool containers_read, containers_write;
+        bool images_read, images_write;
+        bool compose_read, compose_write;
+        bool swarm_read, swarm_write;
+        char *socket;                /* default /var/run/docker.sock */
+        char *compose_command;       /* NULL: detect */
+} DockerConfig;
+
+int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *errors);
+void docker_config_done(DockerConfig *c);
+
+/* ---- integrations/systemd.toml ---- */
+
+typedef struct SystemdConfig {
+        bool units_read, units_write;
+        char **units_allow;          /* glob patterns; NULL/empty: every unit */
+        size_t n_units_allow;
+        bool journal_enabled;
+        unsigned journal_lines;      /* max a caller may request, and the default; default 100 */
+        int journal_priority;        /* syslog level 0..7, most verbose exposed; default 6 (info) */
+} SystemdConfig;
+
+int systemd_config_load(const char *config_dir, SystemdConfig *ret, ConfigErrors *errors);
+void systemd_config_done(SystemdConfig *c);
+
+/* ---- integrations/metrics.toml ---- */
+
+typedef struct MetricsConfig {
+        bool host_enabled;
+        bool cpu_enabled, cpu_per_core;
+        bool memory_enabled, memory_swap;
+        bool disk_enabled;
+        char **disk_paths;
+        size_t n_disk_paths;
+        bool network_enabled;
+        char **network_interfaces;
+        size_t n_network_interfaces;
+        bool processes_enabled;
+        unsigned processes_limit;    /* default 20 */
+} MetricsConfig;
+
+int metrics_config_load(const char *config_dir, MetricsConfig *ret, ConfigErrors *errors);
+void metrics_config_done(MetricsConfig *c);
+
+/* Loads every TOML file above (missing ones are fine); returns the number of
+ * invalid files, all their errors in errors. tools/<name>.json is checked by the
+ * caller (toolfile.h). */
+int config_check_all(const char *config_dir, ConfigErrors *errors);
+
+/* Helpers shared by loaders and callers. */
+void strv_free(char **v, size_t n);

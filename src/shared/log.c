@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+static const char *component = "tailkitd";
+static LogTarget target = LOG_TARGET_JSON;
+static int max_level = LOG_INFO;
+
+/* systemd sets JOURNAL_STREAM=dev:ino for services whose stderr is the journal. */
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return st.st_dev == dev && st.st_ino == ino;
+}
+
+void log_setup(const char *c) {
+        const char *forced = getenv("TAILKITD_LOG");
+
+        if (c)
+                component = c;
+        if (streq_ptr(getenv("TAILKITD_ENV"), "development")) {
+                target = LOG_TARGET_CONSOLE;
+                max_level = LOG_DEBUG;
+        } else if (stderr_is_journal()) {
+                target = LOG_TARGET_JOURNAL;
+        } else
+                target = LOG_TARGET_JSON;
+
+        if (streq_ptr(forced, "journal"))
+                target = LOG_TARGET_JOURNAL;
+        else if (streq_ptr(forced, "json"))
+                target = LOG_TARGET_JSON;
+        else if (streq_ptr(forced, "console"))
+                target = LOG_TARGET_CONSOLE;
+}
+
+LogTarget log_get_target(void) {
+        return target;
+}
+
+void log_set_max_level(int level) {
+        max_level = level;
+}
+
+const char *log_component(void) {
+        return component;
+}
+
+static const char *level_name(int level) {
+        switch (level) {
+        case LOG_DEBUG:   return "debug";
+        case LOG_INFO:
+        case LOG_NOTICE:  return "info";
+        case LOG_WARNING: return "warn";
+        default:          return "error";
+        }
+}
+
+static void json_escape(FILE *f, const char *s) {
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p == '\n')
+                        fputs("\\n", f);
+                else if (*p == '\t')
+                        fputs("\\t", f);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+static void write_json(int level, const char *msg, int error, const LogField *fields) {
+        char buf[8192];
+        FILE *f = fmemopen(buf, sizeof(buf) - 2, "w");
+        struct timespec ts;
+        size_t n;
+
+        if (!f)
+                return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        fprintf(f, "{\"level\":\"%s\",\"ts\":%lld.%03ld,\"component\":", level_name(level),
+                (long long) ts.tv_sec, ts.tv_nsec / 1000000);
+        json_escape(f, component);
+        fputs(",\"msg\":", f);
+        json_escape(f, msg);
+        if (error != 0) {
+                fputs(",\"error\":", f);
+                json_escape(f, strerror(abs(error)));
+        }
+        for (const LogField *i = fields; i && i->key; i++) {
+                char key[64];
+                size_t k;
+
+                if (!i->value)
+                        continue;
+                for (k = 0; i->key[k] && k < sizeof(key) - 1; k++)
+                        key[k] = (char) tolower((unsigned char) i->key[k]);
+                key[k] = 0;
+                fputc(',', f);
+                json_escape(f, key);
+                fputc(':', f);
+                json_escape(f, i->value);
+        }
+        fputc('}', f);
+        fflush(f);
+        n = (size_t) ftell(f);
+        fclose(f);
+        buf[n++] = '\n';
+        /* One write() per line so concurrent threads do not interleave. */
+        (void) !write(STDERR_FILENO, buf, n);
+}
+
+static void write_console(int level, const char *msg, int error, const LogField *fields) {
+        char buf[8192];
+        FILE *f = fmemopen(buf, sizeof(buf) - 2, "w");
+        size_t n;
+
+        if (!f)
+                return;
+        fprintf(f, "%-5s %s: %s", level_name(level), component, msg);
+        if (error != 0)
+                fprintf(f, ": %s", strerror(abs(error)));
+        for (const LogField *i = fields; i && i->key; i++)
+                if (i->value)
+                        fprintf(f, " %s=%s", i->key, i->value);
+        fflush(f);
+        n = (size_t) ftell(f);
+        fclose(f);
+        buf[n++] = '\n';
+        (void) !write(STDERR_FILENO, buf, n);
+}
+
+#define MAX_JOURNAL_FIELDS 32
+
+static void write_journal(int level, const char *msg, int error, const LogField *fields,
+                          const char *file, int line, const char *func) {
+        struct iovec iov[MAX_JOURNAL_FIELDS + 8];
+        char *strs[MAX_JOURNAL_FIELDS + 8] = {};
+        size_t n = 0;
+
+#define ADD(...)                                                               \
+        do {                                                                   \
+                if (asprintf(&strs[n], __VA_ARGS__) >= 0) {                    \
+                        iov[n].iov_base = strs[n];                             \
+                        iov[n].iov_len = strlen(strs[n]);                      \
+                        n++;                                                   \
+                }                                                              \
+        } while (0)
+
+        ADD("MESSAGE=%s", msg);
+        ADD("PRIORITY=%d", level);
+        ADD("TAILKITD_COMPONENT=%s", component);
+        ADD("SYSLOG_IDENTIFIER=tailkitd-%s", component);
+        ADD("CODE_FILE=%s", file);
+        ADD("CODE_LINE=%d", line);
+        ADD("CODE_FUNC=%s", func);
+        if (error != 0)
+                ADD("ERRNO=%d", abs(error));
+        for (const LogField *i = fields; i && i->key && n < ELEMENTSOF(iov); i++)
+                if (i->value)
+                        ADD("TAILKITD_%s=%s", i->key, i->value);
+#undef ADD
+        sd_journal_sendv(iov, (int) n);
+        for (size_t i = 0; i < n; i++)
+                free(strs[i]);
+}
+
+int log_internal(int level, int error, const LogField *fields,
+                 const char *file, int line, const char *func,
+                 const char *format, ...) {
+        char msg[4096];
+        va_list ap;
+        int saved = errno;
+
+        if (level > max_level)
+                return error == 0 ? 0 : -abs(error);
+
+        errno = error != 0 ? abs(error) : saved;
+        va_start(ap, format);
+        vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+
+        switch (target) {
+        case LOG_TARGET_JOURNAL:
+                write_journal(level, msg, error, fields, file, line, func);
+                break;
+        case LOG_TARGET_CONSOLE:
+                write_console(level, msg, error, fields);
+                break;
+        case LOG_TARGET_JSON:
+                write_json(level, msg, error, fields);
+                break;
+        }
+        errno = saved;
+        return error == 0 ? 0 : -abs(error);
+}

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "fdpass.h"
+#include "log.h"
+#include "macro.h"
+#include "paths.h"
+#include "worker.h"
+
+/* Bounds on what one client can make a worker hold (SPEC §2). */
+#define CONNECTION_LIMIT 256
+#define CONNECTION_MEMORY_LIMIT (32 * 1024)     /* request line + headers */
+#define CONNECTION_IDLE_TIMEOUT_SEC 15
+#define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block */
+#define THREAD_STACK_SIZE (512 * 1024)
+
+/* One per open connection, to enforce the header deadline that MHD's
+ * per-read idle timeout cannot (a client sending one byte every few
+ * seconds would otherwise hold a thread for hours). */
+typedef struct ConnTrack {
+        int fd;
+        uint64_t start;
+        atomic_bool headers_done;
+        bool reaped;
+        struct ConnTrack *prev, *next;
+} ConnTrack;
+
+static struct {
+        const WorkerDefinition *def;
+        DaemonConfig cfg;
+        char *cfg_error;             /* first error of an invalid tailkitd.conf */
+        struct MHD_Daemon *mhd;
+        int listen_fd;
+        const char *listen_path;
+        uint64_t idle_timeout_usec;
+        atomic_uint active;
+        _Atomic uint64_t last_activity;
+        pthread_mutex_t tracks_lock;
+        ConnTrack *tracks;
+} w = {
+        .listen_fd = -1,
+        .tracks_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static volatile sig_atomic_t terminating;
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+const DaemonConfig *worker_daemon_config(void) {
+        return &w.cfg;
+}
+
+/* ---- replies ---- */
+
+static int queue(Request *r, unsigned status, struct MHD_Response *resp, const char *content_type) {
+        enum MHD_Result ok;
+
+        if (!resp)
+                return -ENOMEM;
+        if (r->replied) {
+                MHD_destroy_response(resp);
+                return -EALREADY;
+        }
+        if (content_type)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        /* The dispatcher hands each connection to one worker: no keep-alive. */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        ok = MHD_queue_response(r->connection, status, resp);
+        MHD_destroy_response(resp);
+        if (ok != MHD_YES)
+                return -EIO;
+        r->replied = true;
+        r->status = status;
+        return 0;
+}
+
+int reply_data(Request *r, unsigned status, const char *content_type, const void *data, size_t size) {
+        return queue(r, status,
+                     MHD_create_response_from_buffer(size, (void *) data, MHD_RESPMEM_MUST_COPY),
+                     content_type);
+}
+
+int reply_json(Request *r, unsigned status, json_object *obj) {
+        const char *s;
+        size_t len;
+        char *buf;
+        int ret;
+
+        s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        len = strlen(s);
+        buf = malloc(len + 1);
+        if (!buf) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        memcpy(buf, s, len);
+        buf[len] = '\n';
+        json_object_put(obj);
+        ret = queue(r, status,
+                    MHD_create_response_from_buffer(len + 1, buf, MHD_RESPMEM_MUST_FREE),
+                    "application/json");
+        return ret;
+}
+
+int reply_error(Request *r, unsigned status, const char *error, const char *hint) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "error", json_object_new_string(error));
+        if (!isempty(hint))
+                json_object_object_add(o, "hint", json_object_new_string(hint));
+        return reply_json(r, status, o);
+}
+
+int reply_errorf(Request *r, unsigned status, const char *hint, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, format);
+        n = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        return reply_error(r, status, msg, hint);
+}
+
+const char *request_query(Request *r, const char *key) {
+        return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *request_header(Request *r, const char *key) {
+        return MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, key);
+}
+
+const char *request_caller_name(Request *r) {
+        return r->caller ? r->caller->name : NULL;
+}
+
+/* ---- routing ---- */
+
+static bool path_is_clean(const char *path) {
+        if (path[0] != '/')
+                return false;
+        for (const char *p = path; *p; p++) {
+                if (*p != '/')
+                        continue;
+                if (p[1] == '/' ||
+                    (p[1] == '.' && (p[2] == '/' || p[2] == 0)) ||
+                    (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == 0)))
+                        return false;
+        }
+        return true;
+}
+
+/* Matches path against pattern. With args_buf (strlen(path) + ROUTE_MAX_ARGS
+ * + 1 bytes), copies each captured segment there and points args at it. */
+static bool route_match(const char *pattern, const char *path, char *args_buf, const char **args) {
+        const char *pp = pattern, *bp = path;
+        size_t n = 0;
+
+        while (*pp == '/' && *bp == '/') {
+                size_t pl, bl;
+                bool capture;
+
+                pp++;
+                bp++;
+                pl = strcspn(pp, "/");
+                bl = strcspn(bp, "/");
+                if (pl == 2 && pp[0] == '*' && pp[1] == '*') {
+                        bl = strlen(bp);        /* the rest, slashes included */
+                        capture = true;
+                } else if (pl == 1 && pp[0] == '*') {
+                        if (bl == 0)
+                                return false;
+                        capture = true;
+                } else {
+                        if (pl != bl || memcmp(pp, bp, pl) != 0)
+                                return false;
+                        capture = false;
+                }
+                if (capture) {
+                        if (n >= ROUTE_MAX_ARGS)
+                                return false;
+                        if (args_buf) {
+                                memcpy(args_buf, bp, bl);
+                                args_buf[bl] = 0;
+                                args[n] = args_buf;
+                                args_buf += bl + 1;
+                        }
+                        n++;
+                }
+                pp += pl;
+                bp += bl;
+        }
+        return *pp == 0 && *bp == 0;
+}
+
+static const Route *find_route(Request *r, char *allow, size_t allow_size, bool *path_known) {
+        const Route *found = NULL;
+
+        *path_known = false;
+        allow[0] = 0;
+        for (size_t i = 0; i < w.def->n_routes; i++) {
+                const Route *rt = &w.def->routes[i];
+                if (!route_match(rt->pattern, r->path, NULL, NULL))
+                        continue;
+                *path_known = true;
+                if (streq(rt->method, r->method)) {
+                        if (!found)
+                                found = rt;
+                        continue;
+                }
+                if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 3 < allow_size) {
+                        if (allow[0])
+                                strcat(allow, ", ");
+                        strcat(allow, rt->method);
+                }
+        }
+        return found;
+}
+
+/* ---- the request pipeline ---- */
+
+static void request_free(Request *r) {
+        if (!r)
+                return;
+        if (r->userdata_free)
+                r->userdata_free(r->userdata);
+        whois_free(r->caller);
+        free(r->path);
+        free(r->args_buf);
+        free(r->body);
+        free(r);
+}
+
+static int reply_identity_error(Request *r, int e, const char *detail) {
+        char hint[1024];
+
+        if (e == -ENXIO) {
+                log_struct(LOG_NOTICE, ((LogField[]) { { "PEER", r->peer }, {} }),
+                           "Caller %s is not a tailnet peer", r->peer);
+                return reply_error(r, MHD_HTTP_UNAUTHORIZED, "caller identity could not be resolved",
+                                   "the connection's source address is not a peer known to tailscaled");
+        }
+        snprintf(hint, sizeof(hint),
+                 "tailscaled's LocalAPI at %s did not answer (%s); is tailscaled running? "
+                 "Set [tailscale] socket in %s/tailkitd.conf if it listens elsewhere",
+                 w.cfg.tailscale_socket, strna(detail), config_dir());
+        log_struct(LOG_WARNING, ((LogField[]) { { "PEER", r->peer }, {} }),
+                   "Cannot resolve caller %s through %s: %s", r->peer, w.cfg.tailscale_socket, strna(detail));
+        return reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "caller identity unavailable: LocalAPI unreachable", hint);
+}
+
+/* Runs once the headers are in: everything that does not need the body. */
+static void request_begin(Request *r) {
+        _cleanup_free_ char *detail = NULL;
+        const char *cl, *error = NULL, *hint = NULL;
+        char allow[128];
+        bool path_known;
+        int e;
+
+        e = whois_lookup(w.cfg.tailscale_socket, r->peer, &r->caller, &detail);
+        if (e < 0) {
+                reply_identity_error(r, e, detail);
+                return;
+        }
+
+        if (!path_is_clean(r->path)) {
+                reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid path",
+                            "paths must not contain empty, '.' or '..' segments");
+                return;
+        }
+
+        r->route = find_route(r, allow, sizeof(allow), &path_known);
+        if (!r->route) {
+                if (path_known) {
+                        json_object *o = json_object_new_object();
+                        struct MHD_Response *resp;
+                        const char *s;
+
+                        json_object_object_add(o, "error", json_object_new_string("method not allowed"));
+                        json_object_object_add(o, "hint", json_object_new_string(allow));
+                        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                        _cleanup_free_ char *body = NULL;
+                        if (asprintf(&body, "%s\n", s) >= 0) {
+                                resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+                                if (resp)
+                                        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+                                queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "application/json");
+                        }
+                        json_object_put(o);
+                } else
+                        reply_errorf(r, MHD_HTTP_NOT_FOUND, NULL, "no such endpoint: %s", r->path);
+                return;
+        }
+        r->args_buf = malloc(strlen(r->path) + ROUTE_MAX_ARGS + 1);
+        if (!r->args_buf || !route_match(r->route->pattern, r->path, r->args_buf, r->args)) {
+                reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error", NULL);
+                return;
+        }
+
+        if (!r->route->skip_available) {
+                if (w.cfg_error) {
+                        reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "tailkitd.conf is invalid", w.cfg_error);
+                        return;
+                }
+                if (w.def->available && w.def->available(&error, &hint) < 0) {
+                        reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, error, hint);
+                        return;
+                }
+        }
+
+        if (!caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains,
+                        w.def->name, r->route->access)) {
+                const char *need = r->route->access == CAP_WRITE ? "write" : "read";
+                char h[512];
+
+                log_struct(LOG_WARNING,
+                           ((LogField[]) { { "CALLER", r->caller->name }, { "ENDPOINT", r->path },
+                                           { "REASON", "missing acl cap" }, {} }),
+                           "permission denied");
+                snprintf(h, sizeof(h),
+                         "grant the caller \"%s/cap/tailkitd-%s\": [{\"%s\": true}] in the tailnet policy",
+                         w.cfg.n_cap_domains > 1 ? w.cfg.cap_domains[1] : w.cfg.cap_domains[0],
+                         w.def->name, need);
+                reply_errorf(r, MHD_HTTP_FORBIDDEN, h, "caller lacks the tailkitd-%s %s capability",
+                             w.def->name, need);
+                return;
+        }
+
+        cl = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+                char *end;
+                unsigned long long v;
+
+                errno = 0;
+                v = strtoull(cl, &end, 10);
+                if (errno != 0 || *end || end == cl) {
+                        reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid Content-Length", NULL);
+                        return;
+                }
+                if (v > r->route->max_body) {
+                        reply_errorf(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                                     "request body too large (at most %zu bytes)", r->route->max_body);
+                        return;
+                }
+                /* Content-Length is bounded by max_body: allocate once. */
+                if (v > 0) {
+                        r->body_alloc = (size_t) v + 1;
+                        r->body = malloc(r->body_alloc);
+                        if (!r->body) {
+                                reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
+                                return;
+                        }
+                }
+        }
+}
+
+static int request_append_body(Request *r, const char *data, size_t size) {
+        size_t want = r->body_size + size;
+
+        if (want > r->route->max_body) {
+                r->body_too_large = true;
+                return -E2BIG;
+        }
+        if (want + 1 > r->body_alloc) {
+                /* Chunked bodies grow by doubling, never past max_body + 1. */
+                size_t a = MAX(want + 1, MIN(r->body_alloc * 2, r->route->max_body + 1));
+                char *p = realloc(r->body, a);
+                if (!p)
+                        return -ENOMEM;
+                r->body = p;
+                r->body_alloc = a;
+        }
+        memcpy(r->body + r->body_size, data, size);
+        r->body_size = want;
+        r->body[r->body_size] = 0;
+        return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
+                                  const char *url, const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **con_cls) {
+        Request *r = *con_cls;
+
+        if (!r) {
+                const union MHD_ConnectionInfo *ci;
+                ConnTrack *t = NULL;
+
+                ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+                if (ci && ci->socket_context)
+                        t = ci->socket_context;
+                if (t)
+                        atomic_store(&t->headers_done, true);
+
+                r = calloc(1, sizeof(Request));
+                if (!r)
+                        return MHD_NO;
+                r->connection = connection;
+                r->method = method;
+                r->start_usec = now_usec();
+                r->status = 0;
+                r->path = strdup(url);
+                ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                if (!r->path || !ci || !ci->client_addr ||
+                    whois_format_addr(ci->client_addr,
+                                      ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                             : sizeof(struct sockaddr_in),
+                                      r->peer, sizeof(r->peer)) < 0) {
+                        request_free(r);
+                        return MHD_NO;
+                }
+                *con_cls = r;
+                request_begin(r);
+                return MHD_YES;
+        }
+
+        if (*upload_data_size > 0) {
+                if (!r->replied && !r->body_too_large) {
+                        int e = request_append_body(r, upload_data, *upload_data_size);
+                        if (e == -ENOMEM)
+                                return MHD_NO;
+                        if (e == -E2BIG)
+                                /* A chunked body ran past the cap: stop reading and close. */
+                                return MHD_NO;
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+
+        if (r->replied)
+                return MHD_YES;
+
+        if (r->route->handler(r) < 0 && !r->replied)
+                reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+                            "see journalctl TAILKITD_COMPONENT=<integration> on the node");
+        if (!r->replied)
+                reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error: no reply", NULL);
+        return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        Request *r = *con_cls;
+        char status[16], duration[32];
+
+        if (!r)
+                return;
+        snprintf(status, sizeof(status), "%u", r->replied ? r->status : 0);
+        snprintf(duration, sizeof(duration), "%llu",
+                 (unsigned long long) ((now_usec() - r->start_usec) / 1000));
+        /* The audit line: one per request, never with bodies or var values. */
+        log_struct(LOG_INFO,
+                   ((LogField[]) {
+                           { "CALLER", r->caller ? r->caller->name : NULL },
+                           { "CALLER_LOGIN", r->caller ? r->caller->login : NULL },
+                           { "PEER", r->peer },
+                           { "METHOD", r->method },
+                           { "PATH", r->path },
+                           { "STATUS", status },
+                           { "DURATION_MS", duration },
+                           {},
+                   }),
+                   "%s %s %s", r->method, r->path, r->replied ? status : "closed");
+        request_free(r);
+        *con_cls = NULL;
+        atomic_store(&w.last_activity, now_usec());
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+                ConnTrack *t = calloc(1, sizeof(ConnTrack));
+
+                atomic_fetch_add(&w.active, 1);
+                if (!t)
+                        return;
+                t->fd = ci ? ci->connect_fd : -1;
+                t->start = now_usec();
+                pthread_mutex_lock(&w.tracks_lock);
+                t->next = w.tracks;
+                if (w.tracks)
+                        w.tracks->prev = t;
+                w.tracks = t;
+                pthread_mutex_unlock(&w.tracks_lock);
+                *socket_context = t;
+        } else {
+                ConnTrack *t = *socket_context;
+
+                if (t) {
+                        pthread_mutex_lock(&w.tracks_lock);
+                        if (t->prev)
+                                t->prev->next = t->next;
+                        else
+                                w.tracks = t->next;
+                        if (t->next)
+                                t->next->prev = t->prev;
+                        pthread_mutex_unlock(&w.tracks_lock);
+                        free(t);
+                        *socket_context = NULL;
+                }
+                atomic_store(&w.last_activity, now_usec());
+                atomic_fetch_sub(&w.active, 1);
+        }
+}
+
+/* Closes connections whose headers did not arrive in time. shutdown() wakes
+ * the connection's thread, which then closes it through MHD. */
+static void reap_slow_headers(void) {
+        uint64_t now = now_usec();
+
+        pthread_mutex_lock(&w.tracks_lock);
+        for (ConnTrack *t = w.tracks; t; t = t->next) {
+                if (t->reaped || atomic_load(&t->headers_done) || t->fd < 0)
+                        continue;
+                if (now - t->start < HEADER_DEADLINE_USEC)
+                        continue;
+                (void) shutdown(t->fd, SHUT_RDWR);
+                t->reaped = true;
+        }
+        pthread_mutex_unlock(&w.tracks_lock);
+}
+
+/* ---- the activation socket ---- */
+
+static void add_connection(int fd) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+
+        if (getpeername(fd, (struct sockaddr *) &ss, &sl) < 0 ||
+            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+                /* Only TCP connections from the tailnet have an identity. */
+                log_warning("Dropping a passed connection that is not a TCP socket");
+                close(fd);
+                return;
+        }
+        atomic_store(&w.last_activity, now_usec());
+        if (MHD_add_connection(w.mhd, fd, (struct sockaddr *) &ss, sl) != MHD_YES)
+                log_warning_errno(errno, "Cannot serve a passed connection: %m");
+}
+
+static void receive_connections(void) {
+        for (;;) {
+                _cleanup_close_ int conn = accept4(w.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (conn < 0) {
+                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                log_warning_errno(errno, "accept() on the worker socket failed: %m");
+                        return;
+                }
+                /* The dispatcher sends its fd right after connecting; do not let a
+                 * silent peer block this loop. */
+                for (;;) {
+                        struct pollfd p = { .fd = conn, .events = POLLIN };
+                        int fd, k;
+
+                        if (poll(&p, 1, 1000) <= 0)
+                                break;
+                        k = fd_recv(conn, &fd);
+                        if (k <= 0) {
+                                if (k < 0 && k != -EAGAIN)
+                                        log_warning_errno(k, "Bad message on the worker socket: %m");
+                                break;
+                        }
+                        add_connection(fd);
+                }
+        }
+}
+
+static int bind_seqpacket(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return log_error_errno(ENAMETOOLONG, "Socket path too long: %s", path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "socket() failed: %m");
+        (void) unlink(path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return log_error_errno(errno, "Cannot bind %s: %m", path);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "listen() on %s failed: %m", path);
+        return TAKE_FD(fd);
+}
+
+static int setup_listen_fd(void) {
+        int n, flags;
+
+        if (w.listen_path) {
+                w.listen_fd = bind_seqpacket(w.listen_path);
+                return w.listen_fd < 0 ? w.listen_fd : 0;
+        }
+        n = sd_listen_fds(1);
+        if (n < 0)
+                return log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
+        if (n != 1)
+                return log_error_errno(EINVAL, "Expected exactly one socket from systemd, got %d "
+                                       "(use --listen PATH to run by hand)", n);
+        w.listen_fd = SD_LISTEN_FDS_START;
+        if (sd_is_socket(w.listen_fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0)
+                return log_error_errno(EINVAL, "The socket passed by systemd is not a listening "
+                                       "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+        flags = fcntl(w.listen_fd, F_GETFL);
+        if (flags >= 0)
+                (void) fcntl(w.listen_fd, F_SETFL, flags | O_NONBLOCK);
+        return 0;
+}
+
+static void load_daemon_config(void) {
+        ConfigErrors errors = {};
+        const char *e;
+
+        if (daemon_config_load(config_dir(), &w.cfg, &errors) < 0) {
+                for (size_t i = 0; i < errors.n; i++)
+                        log_error("%s", errors.messages[i]);
+                w.cfg_error = errors.n > 0 ? strdup(errors.messages[0]) : strdup("tailkitd.conf is invalid");
+                /* Keep serving identity and errors with defaults. */
+                daemon_config_done(&w.cfg);
+                ConfigErrors ignored = {};
+                char empty[] = "/nonexistent-tailkitd-defaults";
+                (void) daemon_config_load(empty, &w.cfg, &ignored);
+                config_errors_done(&ignored);
+        }
+        config_errors_done(&errors);
+
+        w.idle_timeout_usec = w.cfg.idle_timeout_sec * 1000000ULL;
+        e = getenv("TAILKITD_IDLE_TIMEOUT");
+        if (e) {
+                char *end;
+                unsigned long long v = strtoull(e, &end, 10);
+                if (*end == 0 && end != e)
+                        w.idle_timeout_usec = (uint64_t) v * 1000000ULL;
+                else
+                        log_warning("Ignoring invalid TAILKITD_IDLE_TIMEOUT='%s'", e);
+        }
+}
+
+static void help(const char *name) {
+        printf("tailkitd-%s [OPTIONS]\n\n"
+               "The tailkitd %s worker. Normally started by tailkitd@%s.socket, which passes\n"
+               "a SOCK_SEQPACKET socket the dispatcher sends client connections to.\n\n"
+               "  -h --help           Show this help\n"
+               "     --version        Show the version\n"
+               "     --listen PATH    Bind this seqpacket socket instead of socket activation\n\n"
+               "Environment: TAILKITD_CONFIG_DIR (default %s), TAILKITD_IDLE_TIMEOUT\n"
+               "(seconds, 0 = never exit), TAILKITD_ENV=development, TAILKITD_LOG=json|console|journal.\n",
+               name, name, name, TAILKITD_CONFIG_DIR);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_LISTEN };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h'         },
+                { "version", no_argument,       NULL, ARG_VERSION },
+                { "listen",  required_argument, NULL, ARG_LISTEN  },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help(w.def->name);
+                        return 0;
+                case ARG_VERSION:
+                        printf("tailkitd-%s %s\n", w.def->name, TAILKITD_VERSION);
+                        return 0;
+                case ARG_LISTEN:
+                        w.listen_path = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "Unexpected argument '%s'", argv[optind]);
+        return 1;
+}
+
+static void on_terminate(int sig) {
+        terminating = 1;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        char buf[512];
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        buf[strcspn(buf, "\n")] = 0;
+        log_debug("microhttpd: %s", buf);
+}
+
+static bool idle(uint64_t now) {
+        if (w.idle_timeout_usec == 0 || atomic_load(&w.active) > 0)
+                return false;
+        if (w.def->busy && w.def->busy())
+                return false;
+        return now - atomic_load(&w.last_activity) >= w.idle_timeout_usec;
+}
+
+int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
+        struct sigaction sa = { .sa_handler = on_terminate };
+        struct rlimit rl;
+        int r;
+
+        w.def = def;
+        log_setup(def->name);
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
+
+        /* One thread per connection: without a cap, glibc gives each its own
+         * malloc arena and RSS grows with the peak connection count. */
+        (void) mallopt(M_ARENA_MAX, 2);
+        signal(SIGPIPE, SIG_IGN);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) 65536);
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+
+        load_daemon_config();
+        if (setup_listen_fd() < 0)
+                return 1;
+        if (whois_global_init() < 0) {
+                log_error("Cannot initialise libcurl");
+                return 1;
+        }
+        if (def->init && def->init() < 0)
+                return 1;
+
+        w.mhd = MHD_start_daemon(
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+                0, NULL, NULL, on_request, NULL,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY_LIMIT,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_IDLE_TIMEOUT_SEC,
+                MHD_OPTION_THREAD_STACK_SIZE, (size_t) THREAD_STACK_SIZE,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                MHD_OPTION_END);
+        if (!w.mhd) {
+                log_error("Cannot start the HTTP engine");
+                return 1;
+        }
+
+        atomic_store(&w.last_activity, now_usec());
+        (void) sd_notify(0, "READY=1");
+
+        while (!terminating) {
+                struct pollfd p = { .fd = w.listen_fd, .events = POLLIN };
+                int n = poll(&p, 1, 1000);
+
+                if (n < 0 && errno != EINTR) {
+                        log_error_errno(errno, "poll() failed: %m");
+                        break;
+                }
+                if (n > 0)
+                        receive_connections();
+                reap_slow_headers();
+
+                if (idle(now_usec())) {
+                        /* Connections queued meanwhile stay in systemd's socket and
+                         * re-activate us; serve what is already here first. */
+                        if (poll(&p, 1, 0) > 0)
+                                continue;
+                        log_debug("Idle, exiting");
+                        break;
+                }
+        }
+
+        (void) sd_notify(0, "STOPPING=1");
+        MHD_stop_daemon(w.mhd);
+        if (def->done)
+                def->done();
+        if (w.listen_path)
+                (void) unlink(w.listen_path);
+        daemon_config_done(&w.cfg);
+        free(w.cfg_error);
+        return 0;
+}

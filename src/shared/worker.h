@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The worker core every integration binary is built on (DESIGN.md):
+ * connection fds arrive over the activated seqpacket socket and are handed to
+ * libmicrohttpd; each request then goes through identity (401/503), route
+ * (404/405), availability (503), Tailscale cap (403), body bounds (413), the
+ * integration's handler, and one audit line in the journal. The process exits
+ * after the idle timeout once no connection is open and the integration says
+ * it is not busy. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "caps.h"
+#include "config.h"
+#include "whois.h"
+
+#define ROUTE_MAX_ARGS 4
+
+typedef struct Request Request;
+typedef int (*RouteHandler)(Request *r);
+
+typedef struct Route {
+        const char *method;          /* "GET", "PUT", ... */
+        /* Segments; "*" matches one non-empty segment, captured in args[];
+         * a trailing "**" captures the rest of the path (possibly empty). */
+        const char *pattern;
+        CapAccess access;            /* which cap the feature needs; CAP_NONE: identity only */
+        size_t max_body;             /* bytes; 0: no body accepted */
+        bool skip_available;         /* answer even when the integration is unavailable */
+        RouteHandler handler;
+} Route;
+
+typedef struct WorkerDefinition {
+        const char *name;            /* component, socket and cap feature: "tools" */
+        const Route *routes;
+        size_t n_routes;
+        /* Optional: 0 when the integration can serve; else a 503 with error
+         * and hint (static strings or strings owned by the integration). */
+        int (*available)(const char **error, const char **hint);
+        int (*init)(void);
+        void (*done)(void);
+        bool (*busy)(void);          /* e.g. running jobs keep the worker up */
+} WorkerDefinition;
+
+struct Request {
+        struct MHD_Connection *connection;
+        const Route *route;
+        const char *method;
+        char *path;                  /* decoded path, as MHD gives it */
+        const char *args[ROUTE_MAX_ARGS];
+        char *args_buf;
+        char peer[64];               /* ip:port as sent to whois */
+        Whois *caller;
+        char *body;
+        size_t body_size;
+        size_t body_alloc;
+        bool body_too_large;
+        bool replied;
+        unsigned status;
+        uint64_t start_usec;
+        void *userdata;              /* the handler's, freed with userdata_free */
+        void (*userdata_free)(void *);
+};
+
+/* Runs the worker; returns the process exit code. */
+int worker_main(int argc, char *argv[], const WorkerDefinition *def);
+
+/* The loaded tailkitd.conf. */
+const DaemonConfig *worker_daemon_config(void);
+
+/* Query argument (decoded) or NULL. */
+const char *request_query(Request *r, const char *key);
+const char *request_header(Request *r, const char *key);
+const char *request_caller_name(Request *r);
+
+/* Replies; each returns 0 (or -errno when the reply could not be queued).
+ * reply_json takes ownership of obj. Bodies end with "\n". */
+int reply_json(Request *r, unsigned status, json_object *obj);
+int reply_error(Request *r, unsigned status, const char *error, const char *hint);
+int reply_errorf(Request *r, unsigned status, const char *hint, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+int reply_data(Request *r, unsigned status, const char *content_type, const void *data, size_t size);
+
+uint64_t now_usec(void);
