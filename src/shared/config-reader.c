@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -367,7 +366,7 @@ static int lex_table_header(Lexer *l, Line *ret) {
                 if (n == 0)
                         return lex_fail(l, *l->p == ']' ? "empty table name" :
                                         "invalid table name (use letters, digits, '_', '-', or a \"quoted path\")");
-                ret->name = strndup(l->p, n);
+                ret->name = memdup_str(l->p, n);
                 if (!ret->name)
                         return -ENOMEM;
                 l->p += n;
@@ -408,7 +407,7 @@ static int lex_pair(Lexer *l, Line *ret) {
                         return lex_fail(l, "missing key before '='");
                 return lex_fail(l, "expected 'key = value' or a [section]");
         }
-        ret->name = strndup(l->p, n);
+        ret->name = memdup_str(l->p, n);
         if (!ret->name)
                 return -ENOMEM;
         l->p += n;
@@ -685,7 +684,7 @@ static bool array_continuation(const char *text, bool *open) {
         skip_blank(&l);
         if (at_end(&l))
                 return true;
-        if (!IN_SET(*l.p, '"', ']', ','))
+        if (*l.p != '"' && *l.p != ']' && *l.p != ',')
                 return false;
         while (!at_end(&l)) {
                 if (*l.p == '"') {
@@ -813,7 +812,7 @@ static char *reader_read_line(char *buf, int size, void *userdata) {
                 }
         }
 
-        text = strndup(line, n);
+        text = memdup_str(line, n);
         if (!text) {
                 r->error = -ENOMEM;
                 r->stop = true;
@@ -1197,102 +1196,5 @@ int config_file_path(const char *config_dir, const char *name, char **ret) {
                 n--;
         if (asprintf(ret, "%.*s/%s", (int) n, config_dir, name) < 0)
                 return -ENOMEM;
-        return 0;
-}
-
-/* ---- value helpers ---- */
-
-int parse_size(const char *s, uint64_t *ret) {
-        unsigned long long v;
-        uint64_t factor = 1;
-        char *end;
-
-        if (!s || !is_digit(s[0]))
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno == ERANGE)
-                return -ERANGE;
-        switch (*end) {
-        case '\0':
-                break;
-        case 'K':
-                factor = UINT64_C(1) << 10;
-                break;
-        case 'M':
-                factor = UINT64_C(1) << 20;
-                break;
-        case 'G':
-                factor = UINT64_C(1) << 30;
-                break;
-        case 'T':
-                factor = UINT64_C(1) << 40;
-                break;
-        default:
-                return -EINVAL;
-        }
-        if (*end != '\0' && end[1] != '\0')
-                return -EINVAL;
-        if (v > UINT64_MAX / factor)
-                return -ERANGE;
-        *ret = (uint64_t) v * factor;
-        return 0;
-}
-
-int parse_percent(const char *s, unsigned *ret) {
-        unsigned long v;
-        char *end;
-
-        if (!s || !is_digit(s[0]))
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno == ERANGE || v > UINT_MAX)
-                return -ERANGE;
-        if (!streq(end, "%"))
-                return -EINVAL;
-        *ret = (unsigned) v;
-        return 0;
-}
-
-void strv_free(char **v, size_t n) {
-        if (!v)
-                return;
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-int strv_push(char ***v, size_t *n, const char *s) {
-        char **a, *copy;
-
-        copy = strdup(s);
-        if (!copy)
-                return -ENOMEM;
-        /* Kept NULL-terminated too, for callers that prefer that. */
-        a = reallocarray(*v, *n + 2, sizeof(char *));
-        if (!a) {
-                free(copy);
-                return -ENOMEM;
-        }
-        a[(*n)++] = copy;
-        a[*n] = NULL;
-        *v = a;
-        return 0;
-}
-
-int strv_copy(char *const *v, size_t n, char ***ret) {
-        char **copy = NULL;
-        size_t n_copy = 0;
-        int r;
-
-        for (size_t i = 0; i < n; i++) {
-                r = strv_push(&copy, &n_copy, v[i]);
-                if (r < 0) {
-                        strv_free(copy, n_copy);
-                        return r;
-                }
-        }
-        *ret = copy;
         return 0;
 }

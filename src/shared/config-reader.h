@@ -113,6 +113,7 @@ int config_table_copy_string(const ConfigTable *t, const char *key, char **ret);
 /* "<config_dir>/<name>" */
 int config_file_path(const char *config_dir, const char *name, char **ret);
 
+/* Counted string arrays, also kept NULL-terminated (config-check.c). */
 int strv_copy(char *const *v, size_t n, char ***ret);
 /* Appends a copy of s. */
 int strv_push(char ***v, size_t *n, const char *s);

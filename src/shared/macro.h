@@ -87,3 +87,13 @@ static inline const char *strempty(const char *s) {
 static inline const char *strna(const char *s) {
         return s ?: "n/a";
 }
+
+/* Copies n bytes (which need not be NUL-terminated) into a new string. */
+static inline char *memdup_str(const void *p, size_t n) {
+        char *s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        memcpy(s, p, n);
+        s[n] = 0;
+        return s;
+}

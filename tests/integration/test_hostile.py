@@ -1,6 +1,7 @@
 """1,000 hostile connections against the dispatcher and the tools worker:
 every one is answered with a 4xx or closed, nothing crashes, memory holds."""
 
+import os
 import random
 import socket
 import threading
@@ -120,4 +121,6 @@ def test_thousand_hostile_connections(node):
     assert node.worker_pid("tools") == pid
     after = node.rss_kib(pid)
     print(f"tools worker RSS before {before} KiB, after {after} KiB")
+    if os.environ.get("TAILKITD_SANITIZED"):
+        return  # ASan's quarantine and shadow memory make RSS meaningless
     assert after <= 1.2 * before, (before, after)

@@ -452,7 +452,8 @@ TEST(parse_errors) {
         assert_parse_fails("42");
         /* Invalid JSON. */
         assert_parse_fails("{\"Node\":{\"ComputedName\":\"a\",}}x");
-        assert_parse_fails("{\"Node\":{\"ComputedName\":'a'}}");
+        assert_parse_fails("{\"Node\":{\"ComputedName\":\"a\" \"b\"}}");
+        assert_parse_fails("{\"Node\":{\"ComputedName\":a}}");
         assert_parse_fails("no match for IP:port\n");
         assert_parse_fails("<html>");
 }
