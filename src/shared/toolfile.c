@@ -162,7 +162,8 @@ static int parse_command(json_object *o, ToolCommand *c, size_t index, char **er
 
         /* time.Duration is an integer number of nanoseconds. */
         if (!json_object_object_get_ex(o, "timeout", &v) || !v ||
-            !json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0)
+            !json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0 ||
+            json_object_get_int64(v) == INT64_MAX)    /* json-c clamps overflows to INT64_MAX */
                 return asprintf(error, "%s: \"timeout\" must be a positive integer (nanoseconds)", where) < 0 ? -ENOMEM : -EBADMSG;
         c->timeout_ns = (uint64_t) json_object_get_int64(v);
 
@@ -208,6 +209,8 @@ int tool_parse(const char *data, size_t size, Tool **ret, char **error) {
         tok = json_tokener_new_ex(64);
         if (!tok)
                 return -ENOMEM;
+        /* Go's decoder refuses comments, single quotes, trailing commas: so do we. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
         root = json_tokener_parse_ex(tok, data, (int) size);
         jerr = json_tokener_get_error(tok);
         end = json_tokener_get_parse_end(tok);
@@ -340,7 +343,7 @@ int tool_list_load(const char *dir, ToolList *ret,
                 size_t len = strlen(de->d_name);
                 char **p;
 
-                if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".json"))
+                if (de->d_name[0] == '.' || de->d_type == DT_DIR || len <= 5 || !streq(de->d_name + len - 5, ".json"))
                         continue;
                 if (n_names >= TOOL_FILES_MAX) {
                         if (on_broken)

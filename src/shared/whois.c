@@ -50,6 +50,7 @@ int whois_parse(const char *body, size_t len, Whois **ret) {
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
         root = json_tokener_parse_ex(tok, body, (int) len);
         if (!root || json_tokener_get_error(tok) != json_tokener_success ||
             (size_t) json_tokener_get_parse_end(tok) != len) {
@@ -220,11 +221,23 @@ int whois_lookup(const char *socket_path, const char *addr, Whois **ret, char **
                         *detail = strdup("response larger than 1 MiB");
                         return -EBADMSG;
                 }
-                *detail = strdup(errbuf[0] ? errbuf : curl_easy_strerror(cc));
-                if (cc == CURLE_OPERATION_TIMEDOUT)
+                if (cc == CURLE_OPERATION_TIMEDOUT) {
+                        *detail = strdup("no answer within 2 s");
                         return -ETIMEDOUT;
-                if (cc == CURLE_COULDNT_CONNECT)
+                }
+                if (cc == CURLE_COULDNT_CONNECT) {
+                        /* Tell a missing socket (not running) from a stale one. */
+                        long os_errno = 0;
+                        curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+                        if (os_errno > 0) {
+                                if (asprintf(detail, "cannot connect: %s", strerror((int) os_errno)) < 0)
+                                        *detail = NULL;
+                                return os_errno == ENOENT ? -ENOENT : -ECONNREFUSED;
+                        }
+                        *detail = strdup("cannot connect");
                         return -ECONNREFUSED;
+                }
+                *detail = strdup(errbuf[0] ? errbuf : curl_easy_strerror(cc));
                 return -EPROTO;
         }
 

@@ -774,6 +774,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
 
         atomic_store(&w.last_activity, now_usec());
         (void) sd_notify(0, "READY=1");
+        bool busy_since_trim = false;
 
         while (!terminating) {
                 struct pollfd p = { .fd = w.listen_fd, .events = POLLIN };
@@ -786,6 +787,15 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 if (n > 0)
                         receive_connections();
                 reap_slow_headers();
+
+                /* After a burst, hand freed heap back: a worker that served 200
+                 * connections should not keep their memory while idle. */
+                unsigned active = atomic_load(&w.active);
+                if (active == 0 && busy_since_trim) {
+                        (void) malloc_trim(0);
+                        busy_since_trim = false;
+                } else if (active > 0)
+                        busy_since_trim = true;
 
                 if (idle(now_usec())) {
                         /* Connections queued meanwhile stay in systemd's socket and

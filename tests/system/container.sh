@@ -35,8 +35,6 @@ readonly STATE_ROOT=/run/tailkitd-test
 readonly DEFAULT_ROOTFS=/var/lib/tailkitd-test/rootfs-bookworm
 readonly STAMP_NAME=.tailkitd-test-stamp
 readonly CGROUP_PREFIX=tailkitd-test-
-# The v1 controllers that nspawn mounts read-only inside the container.
-readonly V1_CONTROLLERS="cpu cpuacct cpuset memory devices freezer blkio pids net_cls net_prio perf_event hugetlb rdma misc"
 readonly CONTAINER_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf 'container.sh: %s\n' "$*" >&2; }
@@ -278,6 +276,7 @@ cmd_start() {
         sleep 0.05
     done
     printf '%s\n' "$leader" >"$dir/leader.pid"
+    readlink "/proc/$leader/ns/pid" >"$dir/pidns"
     # nspawn --volatile=overlay keeps the upper layer on a tmpfs mounted (in
     # its own mount namespace) on a fresh /tmp/nspawn-volatile-* directory
     # of the host; remember it so that stop can remove it if nspawn cannot.
@@ -302,13 +301,14 @@ cmd_start() {
     local t1
     t1=$(now)
     # shellcheck disable=SC2016 # expanded by the container's sh
-    if ! nsenter -t "$leader" -m -- /bin/sh -c '
+    if ! in_container "$leader" /bin/sh -c '
         set -e
-        for c in '"$V1_CONTROLLERS"'; do
-            if mountpoint -q "/sys/fs/cgroup/$c" && [ ! -L "/sys/fs/cgroup/$c" ]; then
-                mount -o remount,bind,rw "/sys/fs/cgroup/$c"
-            fi
-        done'; then
+        for c in $(awk '\''$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" && $4 ~ /(^|,)ro(,|$)/ { print $2 }'\'' /proc/self/mounts); do
+            mount -o remount,bind,rw "$c"
+        done
+        if awk '\''$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" && $4 ~ /(^|,)ro(,|$)/ { bad = 1 } END { exit !bad }'\'' /proc/self/mounts; then
+            echo "cgroup hierarchies still read-only:" >&2; grep " cgroup " /proc/self/mounts >&2; exit 1
+        fi'; then
         log "error: remounting the cgroup v1 controllers rw inside '$name' failed"
         cmd_stop "$name" || true
         exit 1
@@ -331,8 +331,17 @@ cmd_exec() {
     local name=$1
     shift
     check_name "$name"
-    local leader
+    local leader cg
     leader=$(get_leader "$name")
+    # Join the container's top cgroups, so that stop finds (and can wake and
+    # kill) this nsenter: nsenter stops itself whenever its child is
+    # stopped, which systemd-shutdown does to every process in the
+    # container (SIGSTOP, SIGTERM, SIGCONT); a stopped nsenter never reaps
+    # its killed child and the container's PID 1 then never finishes.
+    while read -r cg; do
+        [[ ! -d "$cg" ]] || printf '%s\n' "$BASHPID" >"$cg/cgroup.procs" 2>/dev/null \
+            || log "warning: could not join cgroup $cg"
+    done <"$STATE_ROOT/$name/cgroups"
     # exec: our exit status is the command's (nsenter re-raises a signal
     # that killed it, so the caller's shell reports 128+N).
     container_argv "$leader" "$@"
@@ -352,6 +361,57 @@ cgroup_pids() {
         [[ -d "$cg" ]] || continue
         find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null || true
     done < <(cgroup_dirs "$name") | sort -un
+}
+
+# Host PIDs of the processes in PID namespace $1 (as readlink shows it,
+# e.g. "pid:[4026532181]").
+pids_in_ns() {
+    local pat=${1//[/\\[}
+    pat=${pat//]/\\]}
+    find /proc/[0-9]*/ns/pid -maxdepth 0 -lname "$pat" 2>/dev/null | cut -d/ -f3
+    return 0
+}
+
+# PIDs of the nsenter processes of `exec` for container NAME (they sit in
+# the container's top cgroup of the unified hierarchy, see cmd_exec).
+exec_pids() {
+    local cg p
+    while read -r cg; do
+        while read -r p; do
+            [[ "$(cat "/proc/$p/comm" 2>/dev/null)" != nsenter ]] || printf '%s\n' "$p"
+        done < <(cat "$cg/cgroup.procs" 2>/dev/null || true)
+    done < <(grep '/unified/' "$STATE_ROOT/$1/cgroups" 2>/dev/null || true)
+}
+
+# Sends SIGCONT to the stopped nsenter processes of `exec`: nsenter stops
+# itself when its child stops (systemd-shutdown stops every process) and
+# would then never reap its child, blocking the container's end.
+wake_execs() {
+    local p
+    while read -r p; do
+        [[ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != T ]] || kill -CONT "$p" 2>/dev/null || true
+    done < <(exec_pids "$1")
+}
+
+# Ends commands still running through `exec` before the container shuts
+# down: their processes are not children of the container's PID 1, so
+# systemd-shutdown would not notice their end and would wait 10 s.
+end_execs() {
+    local name=$1 p kids="" i
+    while read -r p; do
+        kids+=" $(pgrep -P "$p" | tr '\n' ' ')"
+    done < <(exec_pids "$name")
+    # shellcheck disable=SC2086 # a list of PIDs
+    set -- $kids
+    [[ $# -gt 0 ]] || return 0
+    log "ending $# command(s) still running in '$name' through exec"
+    kill -TERM "$@" 2>/dev/null || true
+    for ((i = 0; i < 30; i++)); do
+        wake_execs "$name"
+        kill -0 "$@" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$@" 2>/dev/null || true
 }
 
 cmd_stop() {
@@ -374,9 +434,11 @@ cmd_stop() {
 
     if [[ -n "$pid" ]] && is_our_nspawn "$pid" "$name"; then
         log "stopping '$name' (nspawn PID $pid)"
+        end_execs "$name"
         kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < 100; i++)); do
             is_our_nspawn "$pid" "$name" || break
+            wake_execs "$name"
             sleep 0.1
         done
         if is_our_nspawn "$pid" "$name"; then
@@ -387,8 +449,9 @@ cmd_stop() {
     # Killing nspawn with SIGKILL leaves its container running: kill the
     # container's PID 1 (which takes its whole PID namespace along) and
     # anything else left in our cgroups.
-    if [[ "$leader" =~ ^[0-9]+$ && "$(cat "/proc/$leader/comm" 2>/dev/null)" == systemd ]] \
-        && grep -q "/$CGROUP_PREFIX$name\(/\|$\)" "/proc/$leader/cgroup" 2>/dev/null; then
+    local pidns=""
+    [[ ! -f "$dir/pidns" ]] || pidns=$(<"$dir/pidns")
+    if [[ -n "$pidns" && "$leader" =~ ^[0-9]+$ && "$(readlink "/proc/$leader/ns/pid" 2>/dev/null)" == "$pidns" ]]; then
         log "warning: container PID 1 ($leader) still runs: sending SIGKILL"
         kill -KILL "$leader" 2>/dev/null || true
     fi
@@ -403,6 +466,22 @@ cmd_stop() {
     if [[ -n "$pids" ]]; then
         log "error: processes remain in the cgroups of '$name': $(tr '\n' ' ' <<<"$pids")"
         rc=1
+    fi
+    # A dying PID 1 leaves the cgroups before its namespace is gone: wait
+    # until no process is left in the container's PID namespace.
+    if [[ -n "$pidns" ]]; then
+        for ((i = 0; i < 50; i++)); do
+            pids=$(pids_in_ns "$pidns")
+            [[ -n "$pids" ]] || break
+            wake_execs "$name"
+            sleep 0.1
+        done
+        if [[ -n "$pids" ]]; then
+            log "error: processes remain in the PID namespace of '$name':"
+            # shellcheck disable=SC2086 # a list of PIDs
+            ps -o pid,ppid,stat,args -p "$(tr '\n' ',' <<<"$pids" | sed 's/,$//')" >&2 || true
+            rc=1
+        fi
     fi
 
     # Remove our cgroups, children first (nspawn --keep-unit creates

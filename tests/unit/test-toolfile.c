@@ -405,10 +405,10 @@ TEST(duplicates_and_empty) {
 }
 
 TEST(trailing_data) {
-        expect_error("{\"name\":\"t\"}x", "trailing data");
-        expect_error("{\"name\":\"t\"}{\"name\":\"u\"}", "trailing data");
+        expect_error("{\"name\":\"t\"}x", "line 1");
+        expect_error("{\"name\":\"t\"}{\"name\":\"u\"}", "line 1");
         expect_error("{\"name\":\"t\"}\n\n,", "line 3: trailing data");
-        expect_error("{\"name\":\"t\"}\n]", "trailing data");
+        expect_error("{\"name\":\"t\"}\n]", "line 1");
         {
                 /* devbox.json with a stray byte after the object. */
                 size_t n = strlen(devbox_json);
@@ -416,7 +416,7 @@ TEST(trailing_data) {
                 ASSERT_NOT_NULL(s);
                 memcpy(s, devbox_json, n);
                 memcpy(s + n, "\n}", 3);
-                expect_error(s, "trailing data");
+                expect_error(s, "line 1");
                 free(s);
         }
 }
@@ -479,7 +479,7 @@ TEST(list_load) {
 
         ASSERT_NOT_NULL(mkdtemp(dir));
         write_file(dir, "devbox.json", devbox_json);
-        write_file(dir, "broken.json", "{\n  \"name\": \"broken\",\n  \"commands\": [\n");
+        write_file(dir, "broken.json", "{\n  \"name\": \"broken\",\n  \"commands\": [");
         write_file(dir, ".hidden.json", "{\"name\":\"hidden\"}");
         write_file(dir, ".tailkit-tmp-123", "{\"name\":\"tmp\"}");
         write_file(dir, "notjson.txt", "{\"name\":\"txt\"}");
