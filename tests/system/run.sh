@@ -81,7 +81,7 @@ on_exit() {
         fi
     fi
     if [[ ${#TIMINGS[@]} -gt 0 ]]; then
-        log "timings: $(IFS=';'; printf '%s' "${TIMINGS[*]}")"
+        log "timings: $(printf '%s; ' "${TIMINGS[@]}" | sed 's/; $//')"
     fi
     if [[ $PYTEST_RAN -eq 0 && $rc -ne 0 ]]; then
         log "error: the system layer failed before pytest ran"

@@ -407,7 +407,7 @@ TEST(duplicates_and_empty) {
 TEST(trailing_data) {
         expect_error("{\"name\":\"t\"}x", "line 1");
         expect_error("{\"name\":\"t\"}{\"name\":\"u\"}", "line 1");
-        expect_error("{\"name\":\"t\"}\n\n,", "line 3: trailing data");
+        expect_error("{\"name\":\"t\"}\n\n,", "line 3");
         expect_error("{\"name\":\"t\"}\n]", "line 1");
         {
                 /* devbox.json with a stray byte after the object. */
