@@ -408,7 +408,7 @@ TEST(trailing_data) {
         expect_error("{\"name\":\"t\"}x", "line 1");
         expect_error("{\"name\":\"t\"}{\"name\":\"u\"}", "line 1");
         expect_error("{\"name\":\"t\"}\n\n,", "line 3");
-        expect_error("{\"name\":\"t\"}\n]", "line 1");
+        expect_error("{\"name\":\"t\"}\n]", "line 2");
         {
                 /* devbox.json with a stray byte after the object. */
                 size_t n = strlen(devbox_json);
@@ -416,7 +416,12 @@ TEST(trailing_data) {
                 ASSERT_NOT_NULL(s);
                 memcpy(s, devbox_json, n);
                 memcpy(s + n, "\n}", 3);
-                expect_error(s, "line 1");
+                unsigned lines = 2;
+                for (size_t i = 0; i < n; i++)
+                        lines += devbox_json[i] == '\n';
+                char needle[32];
+                snprintf(needle, sizeof(needle), "line %u:", lines);
+                expect_error(s, needle);
                 free(s);
         }
 }
