@@ -163,7 +163,7 @@ static int parse_command(json_object *o, ToolCommand *c, size_t index, char **er
         /* time.Duration is an integer number of nanoseconds. */
         if (!json_object_object_get_ex(o, "timeout", &v) || !v ||
             !json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0 ||
-            json_object_get_int64(v) == INT64_MAX)    /* json-c clamps overflows to INT64_MAX */
+            json_object_get_uint64(v) > (uint64_t) INT64_MAX)    /* get_int64 would clamp it */
                 return asprintf(error, "%s: \"timeout\" must be a positive integer (nanoseconds)", where) < 0 ? -ENOMEM : -EBADMSG;
         c->timeout_ns = (uint64_t) json_object_get_int64(v);
 
