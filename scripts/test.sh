@@ -44,7 +44,7 @@ run_host() { # DIR NAME
 }
 
 step "Build (plain)"
-if build "$out/plain" --prefix=/usr; then
+if build "$out/plain" --prefix=/usr -Dunitdir=/usr/lib/systemd/system; then
   step "Unit tests (plain)"
   run_unit "$out/plain" plain
   step "Host integration tests (plain)"

@@ -435,10 +435,18 @@ cmd_stop() {
     if [[ -n "$pid" ]] && is_our_nspawn "$pid" "$name"; then
         log "stopping '$name' (nspawn PID $pid)"
         end_execs "$name"
+        # SIGTERM makes nspawn ask the container's systemd to halt. That
+        # request is lost if systemd cannot take it yet (early boot, during
+        # daemon-reexec), so a second SIGTERM after 5 s makes nspawn end the
+        # container at once; SIGKILL after 10 s.
         kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < 100; i++)); do
             is_our_nspawn "$pid" "$name" || break
             wake_execs "$name"
+            if ((i == 50)); then
+                log "warning: the container did not halt within 5 s: sending SIGTERM again"
+                kill -TERM "$pid" 2>/dev/null || true
+            fi
             sleep 0.1
         done
         if is_our_nspawn "$pid" "$name"; then

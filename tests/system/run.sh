@@ -61,12 +61,32 @@ STARTED=0
 NAME=
 PYTEST_RAN=0
 
+# SIGTERM to PID $1 and its descendants, except systemd-nspawn and what
+# runs below it (container.sh stop ends those properly).
+kill_tree() {
+    local child
+    [[ "$(cat "/proc/$1/comm" 2>/dev/null)" != systemd-nspawn ]] || return 0
+    kill -STOP "$1" 2>/dev/null || return 0
+    for child in $(pgrep -P "$1"); do
+        kill_tree "$child"
+    done
+    kill -TERM "$1" 2>/dev/null
+    kill -CONT "$1" 2>/dev/null
+    return 0
+}
+
 on_exit() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
+    # Interrupted while `container.sh start` ran: end it before stopping
+    # (an `exec` has become nsenter: stop ends what runs in it).
+    if [[ -n "$BG_PID" && "$(cat "/proc/$BG_PID/comm" 2>/dev/null)" == container.sh ]]; then
+        kill_tree "$BG_PID"
+        wait "$BG_PID" 2>/dev/null
+    fi
     if [[ $STARTED -eq 1 ]]; then
-        if [[ $rc -ne 0 ]]; then
+        if [[ $rc -ne 0 ]] && "$CONTAINER" leader "$NAME" >/dev/null 2>&1; then
             log "failure (status $rc): the container's journal follows"
             printf '%s\n' "----- journalctl -b --no-pager -n 200 (container $NAME) -----" >&2
             "$CONTAINER" exec "$NAME" journalctl -b --no-pager -n 200 </dev/null >&2
@@ -87,6 +107,20 @@ on_exit() {
         log "error: the system layer failed before pytest ran"
     fi
     exit "$rc"
+}
+
+# Runs a command in the background and waits for it, so that a SIGINT or
+# SIGTERM reaches our trap at once (bash runs traps only after a foreground
+# command ends); the trap's `stop` then ends what runs in the container.
+# stdin is passed explicitly (a background job would get /dev/null).
+BG_PID=
+run_waited() {
+    local rc=0
+    "$@" <&0 &
+    BG_PID=$!
+    wait "$BG_PID" || rc=$?
+    BG_PID=
+    return "$rc"
 }
 
 ensure_host_packages() {
@@ -127,7 +161,7 @@ main() {
 
     phase "boot"
     STARTED=1
-    "$CONTAINER" start "$NAME" "$stage" "$tests"
+    run_waited "$CONTAINER" start "$NAME" "$stage" "$tests" </dev/null
     phase_done
 
     phase "install"
@@ -135,7 +169,7 @@ main() {
     # existing ones (/, /usr, /etc...): a DESTDIR made by mktemp -d would
     # make / mode 0700. Keep the metadata the existing directories had.
     # shellcheck disable=SC2016 # expanded by the container's sh
-    "$CONTAINER" exec "$NAME" /bin/sh -c '
+    run_waited "$CONTAINER" exec "$NAME" /bin/sh -c '
         set -eu
         cd /mnt/stage
         find . -type d -printf "%P\n" | while IFS= read -r d; do
@@ -155,7 +189,7 @@ main() {
 
     if [[ -f "$tests/system/setup-in-container.sh" ]]; then
         phase "setup"
-        "$CONTAINER" exec "$NAME" /bin/bash /mnt/tests/system/setup-in-container.sh </dev/null
+        run_waited "$CONTAINER" exec "$NAME" /bin/bash /mnt/tests/system/setup-in-container.sh </dev/null
         phase_done
     else
         log "no tests/system/setup-in-container.sh: skipping the setup step"
@@ -165,7 +199,7 @@ main() {
     local rc=0
     PYTEST_RAN=1
     # shellcheck disable=SC2016 # expanded by the container's sh
-    "$CONTAINER" exec "$NAME" /bin/sh -c '
+    run_waited "$CONTAINER" exec "$NAME" /bin/sh -c '
         cd /mnt/tests/integration &&
         TAILKITD_TEST_MODE=system exec python3 -m pytest -q -p no:cacheprovider \
             --junitxml=/run/tailkitd-junit.xml "$@"
