@@ -70,6 +70,16 @@ def test_socket_activation_idle_exit_and_reactivation(node, short_idle):
     assert main_pid("tailkitd@tools.service") > 0
 
 
+def test_rapid_reactivation_does_not_trip_start_limits(node):
+    """Idle exit makes starts routine: 12 cold starts in a few seconds must all
+    be served, and the sockets must stay up (systemd's default is 5 in 10 s)."""
+    for _ in range(12):
+        run("systemctl", "stop", "tailkitd.service", "tailkitd@tools.service")
+        assert node.get("/tools").status == 200
+    for unit in ("tailkitd.socket", "tailkitd@tools.socket"):
+        assert run("systemctl", "is-active", unit, check=False).stdout.strip() == "active", unit
+
+
 def test_journal_has_audit_lines_with_the_caller(node):
     assert node.get("/tools", src=USER).status == 200
 

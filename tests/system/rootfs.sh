@@ -101,6 +101,30 @@ remove_tree() {
     rm -rf --one-file-system -- "$d"
 }
 
+TMP=
+BUILD_PID=
+# EXIT trap of a build: stop debootstrap if it still runs, then remove the
+# unfinished tree and its log.
+cleanup_build() {
+    local rc=$? i
+    if [[ -n "$BUILD_PID" ]] && kill -0 "$BUILD_PID" 2>/dev/null; then
+        log "stopping debootstrap"
+        kill -TERM -- "-$BUILD_PID" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 -- "-$BUILD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$BUILD_PID" 2>/dev/null || true
+        wait "$BUILD_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$TMP" ]]; then
+        log "removing the unfinished rootfs $TMP"
+        remove_tree "$TMP"
+        rm -f -- "$TMP.log"
+    fi
+    exit "$rc"
+}
+
 ensure_debootstrap() {
     command -v debootstrap >/dev/null 2>&1 && return 0
     log "debootstrap is missing: installing it with apt-get"
@@ -173,33 +197,38 @@ main() {
     # Leftovers of interrupted builds/replacements (we hold the lock).
     local old
     for old in "$parent/.$base.tmp."* "$parent/.$base.old."*; do
-        [[ -e "$old" ]] || continue
+        [[ -e "$old" || -L "$old" ]] || continue
         log "removing leftover $old"
-        remove_tree "$old"
+        if [[ -d "$old" ]]; then remove_tree "$old"; else rm -f -- "$old"; fi
     done
 
     ensure_debootstrap
     local mirror
     mirror=$(find_mirror)
 
-    local tmp
-    tmp=$(mktemp -d "$parent/.$base.tmp.XXXXXX")
-    # On any exit before the rename, remove the partial tree.
-    # shellcheck disable=SC2064 # expand $tmp now
-    trap "remove_tree '$tmp'" EXIT
+    TMP=$(mktemp -d "$parent/.$base.tmp.XXXXXX")
+    local tmp=$TMP dlog="$TMP.log"
+    # On any exit before the rename: end debootstrap, remove the partial tree.
+    trap cleanup_build EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     chmod 0755 "$tmp"
 
-    local include
+    local include rc=0
     include=$(IFS=,; printf '%s' "${PACKAGES[*]}")
     log "debootstrap --variant=$VARIANT --include=$include $SUITE $tmp $mirror"
-    local dlog="$tmp.log"
-    if ! debootstrap --variant="$VARIANT" --include="$include" "$SUITE" "$tmp" "$mirror" >"$dlog" 2>&1; then
+    # In the background, in its own process group (setsid does not fork
+    # here), so that a signal reaches our trap at once and the trap can end
+    # the whole debootstrap (dpkg, chroot...).
+    setsid debootstrap --variant="$VARIANT" --include="$include" "$SUITE" "$tmp" "$mirror" \
+        </dev/null >"$dlog" 2>&1 &
+    BUILD_PID=$!
+    wait "$BUILD_PID" || rc=$?
+    BUILD_PID=
+    if [[ $rc -ne 0 ]]; then
         tail -n 40 "$dlog" >&2 || true
         [[ ! -f "$tmp/debootstrap/debootstrap.log" ]] || tail -n 40 "$tmp/debootstrap/debootstrap.log" >&2
-        rm -f "$dlog"
-        die "debootstrap failed (see above)"
+        die "debootstrap failed with status $rc (see above)"
     fi
     rm -f "$dlog"
     umount_below "$tmp"
@@ -215,11 +244,11 @@ main() {
         old=$(mktemp -u "$parent/.$base.old.XXXXXX")
         mv -T -- "$dir" "$old"
         mv -T -- "$tmp" "$dir"
-        trap - EXIT
+        TMP=
         remove_tree "$old"
     else
         mv -T -- "$tmp" "$dir"
-        trap - EXIT
+        TMP=
     fi
     log "rootfs ready at $dir ($(du -sh --one-file-system "$dir" | cut -f1), stamp $want)"
     log "took $(elapsed "$start") s (built)"
