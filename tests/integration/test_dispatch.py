@@ -1,10 +1,11 @@
 """The dispatcher: request-line bounds, routing, worker hand-off failures."""
 
 import json
+import subprocess
 import socket
 import time
 
-from conftest import USER
+from conftest import USER, host_only
 
 
 def status_of(raw):
@@ -80,3 +81,12 @@ def test_huge_headers_are_refused(node):
     raw = node.raw(b"GET /tools HTTP/1.1\r\nHost: x\r\nX-Big: " + b"z" * (100 * 1024) + b"\r\n\r\n")
     assert raw == b"" or 400 <= status_of(raw) < 500
     assert node.get("/tools").status == 200
+
+
+@host_only
+def test_dispatcher_links_neither_curl_nor_json(node):
+    out = subprocess.run(["readelf", "-d", str(node.bin["dispatch"])], capture_output=True, text=True,
+                         check=True).stdout
+    needed = [l for l in out.splitlines() if "(NEEDED)" in l]
+    assert needed
+    assert not [l for l in needed if "curl" in l or "json" in l or "microhttpd" in l], needed
