@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "request-line.h"
 #include "routes.h"
+#include "time-util.h"
 
 #define REQUEST_LINE_TIMEOUT_USEC (5ULL * 1000000ULL)
 #define LINGER_TIMEOUT_USEC (1ULL * 1000000ULL)
@@ -51,12 +52,6 @@ static struct {
         uint64_t last_activity;
         const char *listen_arg;
 } d = { .listen_fd = -1, .epoll_fd = -1 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static const char *reason_phrase(int status) {
         switch (status) {
@@ -374,28 +369,19 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static uint64_t idle_timeout_usec(void) {
-        const char *e = getenv("TAILKITD_IDLE_TIMEOUT");
+/* tailkitd.conf may be invalid: the workers report that; routing goes on with defaults. */
+static uint64_t configured_idle_timeout(void) {
         ConfigErrors errors = {};
         DaemonConfig cfg = {};
         uint64_t sec;
 
-        if (e) {
-                char *end;
-                unsigned long long v = strtoull(e, &end, 10);
-                if (!*end)
-                        return (uint64_t) v * 1000000ULL;
-                log_warning("Ignoring invalid TAILKITD_IDLE_TIMEOUT='%s'", e);
-        }
         if (daemon_config_load(config_dir(), &cfg, &errors) < 0)
                 for (size_t i = 0; i < errors.n; i++)
                         log_warning("%s", errors.messages[i]);
         sec = cfg.idle_timeout_sec;
-        if (sec == 0 && errors.n > 0)
-                sec = DEFAULT_IDLE_TIMEOUT_SEC;
         daemon_config_done(&cfg);
         config_errors_done(&errors);
-        return sec * 1000000ULL;
+        return idle_timeout_usec(sec);
 }
 
 static void raise_nofile(void) {
@@ -441,7 +427,7 @@ int main(int argc, char *argv[]) {
                         (void) fcntl(d.listen_fd, F_SETFL, r | O_NONBLOCK);
         }
 
-        d.idle_timeout_usec = idle_timeout_usec();
+        d.idle_timeout_usec = configured_idle_timeout();
         d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (d.epoll_fd < 0) {
                 log_error_errno(errno, "epoll_create1() failed: %m");

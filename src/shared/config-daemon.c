@@ -207,36 +207,46 @@ static void apply_exec(DaemonConfig *c, ConfigDocument *doc, ConfigErrors *error
         }
 }
 
-int daemon_config_load(const char *config_dir, DaemonConfig *ret, ConfigErrors *errors) {
+static int daemon_config_parse(const char *config_dir, DaemonConfig *c, ConfigErrors *errors) {
         _cleanup_(config_document_done) ConfigDocument doc = {};
-        _cleanup_(daemon_config_done) DaemonConfig c = {};
         _cleanup_free_ char *path = NULL;
         int r;
+
+        r = config_file_path(config_dir, "tailkitd.conf", &path);
+        if (r < 0)
+                return r;
+        r = config_document_load(path, daemon_schema, &doc, errors);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = apply_tailscale(c, &doc, errors);
+        if (r < 0)
+                return r;
+        r = apply_caps(c, &doc, errors);
+        if (r < 0)
+                return r;
+        apply_server(c, &doc, errors);
+        apply_exec(c, &doc, errors);
+        return doc.n_errors > 0 ? -EINVAL : 0;
+}
+
+int daemon_config_load(const char *config_dir, DaemonConfig *ret, ConfigErrors *errors) {
+        _cleanup_(daemon_config_done) DaemonConfig c = {};
+        int r, k;
 
         r = daemon_config_defaults(&c);
         if (r < 0)
                 return r;
-        r = config_file_path(config_dir, "tailkitd.conf", &path);
-        if (r < 0)
-                return r;
-
-        r = config_document_load(path, daemon_schema, &doc, errors);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0) {
-                r = apply_tailscale(&c, &doc, errors);
-                if (r < 0)
-                        return r;
-                r = apply_caps(&c, &doc, errors);
-                if (r < 0)
-                        return r;
-                apply_server(&c, &doc, errors);
-                apply_exec(&c, &doc, errors);
-                if (doc.n_errors > 0)
-                        return -EINVAL;
+        r = daemon_config_parse(config_dir, &c, errors);
+        if (r < 0) {
+                /* Callers keep running on the defaults and report the errors. */
+                daemon_config_done(&c);
+                k = daemon_config_defaults(&c);
+                if (k < 0)
+                        return k;
         }
-
         *ret = c;
         c = (DaemonConfig) {};
-        return 0;
+        return r;
 }

@@ -47,7 +47,8 @@ typedef struct DaemonConfig {
         } exec;
 } DaemonConfig;
 
-/* Missing file → defaults and returns 0. */
+/* Missing file → defaults and returns 0. Invalid file → errors, *ret holds
+ * the defaults, returns -EINVAL. */
 int daemon_config_load(const char *config_dir, DaemonConfig *ret, ConfigErrors *errors);
 void daemon_config_done(DaemonConfig *c);
 

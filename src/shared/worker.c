@@ -59,12 +59,6 @@ static struct {
 
 static volatile sig_atomic_t terminating;
 
-uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 const DaemonConfig *worker_daemon_config(void) {
         return &w.cfg;
 }
@@ -636,31 +630,16 @@ static int setup_listen_fd(void) {
 
 static void load_daemon_config(void) {
         ConfigErrors errors = {};
-        const char *e;
 
+        /* An invalid tailkitd.conf leaves the defaults in w.cfg: identity and
+         * errors still work, every other request answers 503 with the error. */
         if (daemon_config_load(config_dir(), &w.cfg, &errors) < 0) {
                 for (size_t i = 0; i < errors.n; i++)
                         log_error("%s", errors.messages[i]);
-                w.cfg_error = errors.n > 0 ? strdup(errors.messages[0]) : strdup("tailkitd.conf is invalid");
-                /* Keep serving identity and errors with defaults. */
-                daemon_config_done(&w.cfg);
-                ConfigErrors ignored = {};
-                char empty[] = "/nonexistent-tailkitd-defaults";
-                (void) daemon_config_load(empty, &w.cfg, &ignored);
-                config_errors_done(&ignored);
+                w.cfg_error = strdup(errors.n > 0 ? errors.messages[0] : "tailkitd.conf is invalid");
         }
         config_errors_done(&errors);
-
-        w.idle_timeout_usec = w.cfg.idle_timeout_sec * 1000000ULL;
-        e = getenv("TAILKITD_IDLE_TIMEOUT");
-        if (e) {
-                char *end;
-                unsigned long long v = strtoull(e, &end, 10);
-                if (*end == 0 && end != e)
-                        w.idle_timeout_usec = (uint64_t) v * 1000000ULL;
-                else
-                        log_warning("Ignoring invalid TAILKITD_IDLE_TIMEOUT='%s'", e);
-        }
+        w.idle_timeout_usec = idle_timeout_usec(w.cfg.idle_timeout_sec);
 }
 
 static void help(const char *name) {

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "caps.h"
+#include "time-util.h"
 #include "config.h"
 #include "whois.h"
 
@@ -86,5 +87,3 @@ int reply_error(Request *r, unsigned status, const char *error, const char *hint
 int reply_errorf(Request *r, unsigned status, const char *hint, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
 int reply_data(Request *r, unsigned status, const char *content_type, const void *data, size_t size);
-
-uint64_t now_usec(void);

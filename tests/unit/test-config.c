@@ -619,7 +619,11 @@ TEST(daemon_errors) {
                    "output_max = \"2G\"\n"
                    "[extra]\n");
         ASSERT_INT_EQ(daemon_config_load(dir, &c, &errors), -EINVAL);
-        ASSERT_NULL(c.tailscale_socket);
+        /* The caller keeps running on the defaults, none of the bad values. */
+        ASSERT_STREQ(c.tailscale_socket, DEFAULT_TAILSCALE_SOCKET);
+        ASSERT_INT_EQ(c.n_cap_domains, 1);
+        ASSERT_INT_EQ(c.idle_timeout_sec, DEFAULT_IDLE_TIMEOUT_SEC);
+        ASSERT_INT_EQ(c.exec.max_jobs, 16);
         assert_error(&errors, dir, "tailkitd.conf", "2: 'socket' must be an absolute path");
         assert_error(&errors, dir, "tailkitd.conf",
                      "4: 'domains' entry \"https://example.com\" is not a plain domain name like example.com "
@@ -637,6 +641,7 @@ TEST(daemon_errors) {
                      "13: unknown section [extra]; expected [tailscale], [caps], [server], [exec]");
         ASSERT_INT_EQ(errors.n, 12);
         config_errors_done(&errors);
+        daemon_config_done(&c);
 
         write_file(dir, "tailkitd.conf", "[exec]\ncpu_quota = 50\nmemory_max = \"lots\"\n");
         ASSERT_INT_EQ(daemon_config_load(dir, &c, &errors), -EINVAL);
