@@ -57,6 +57,11 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The vars scopes every mode configures (tests/system/setup-in-container.sh
+# writes the same file into the container).
+VARS_TOML = (Path(__file__).resolve().parent / "data" / "vars.toml").read_text()
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -118,17 +123,20 @@ class Node:
             self.host, self.port = "127.0.0.1", 80
             self.config_dir = Path("/etc/tailkitd")
             self.runtime_dir = Path("/run/tailkitd")
+            self.state_dir = Path("/var/lib/tailkitd")
             self.fake = FakeTailscaled("/run/tailscale/tailscaled.sock", workdir)
         else:
             build = Path(os.environ.get("TAILKITD_BUILD_DIR", REPO / "build")).resolve()
             self.bin = {
                 "dispatch": build / "src/dispatch/tailkitd-dispatch",
                 "tools": build / "src/tools/tailkitd-tools",
+                "vars": build / "src/vars/tailkitd-vars",
                 "tailkitd": build / "src/tailkitd/tailkitd",
             }
             self.host, self.port = "127.0.0.1", free_port()
             self.config_dir = self.workdir / "etc"
             self.runtime_dir = self.workdir / "run"
+            self.state_dir = self.workdir / "state"
             self.fake = FakeTailscaled(self.workdir / "tailscaled.sock", workdir)
         self.tools_dir = self.config_dir / "tools"
 
@@ -140,6 +148,7 @@ class Node:
             "TAILKITD_RUNTIME_DIR": str(self.runtime_dir),
             "TAILKITD_IDLE_TIMEOUT": "0",
             "TAILKITD_LOG": "json",
+            "STATE_DIRECTORY": str(self.state_dir),
         }
 
     def activate(self, name, listen, seqpacket, binary):
@@ -162,7 +171,10 @@ class Node:
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "tailkitd.conf").write_text(
             f'[tailscale]\nsocket = "{self.fake.sock}"\n\n[caps]\ndomains = ["example.com"]\n')
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.config_dir / "vars.toml").write_text(VARS_TOML)
         self.start_worker("tools")
+        self.start_worker("vars")
         self.activate("dispatch", f"{self.host}:{self.port}", False, self.bin["dispatch"])
         wait_for(lambda: self.try_connect(), what="dispatcher socket")
 

@@ -17,12 +17,21 @@
 #   container.sh leader NAME
 #       Prints the host PID of the container's PID 1.
 #   container.sh stop NAME
-#       Stops the container (SIGTERM to nspawn, SIGKILL after 10 s), removes
-#       its cgroups and state, and fails loudly if a process or mount remains.
+#       Stops the container (ends commands still running through exec, then
+#       SIGTERM to nspawn, again after 5 s, SIGKILL after 10 s), removes its
+#       cgroups and state, and fails loudly if a process or mount remains.
 #       Idempotent; safe to call from a trap.
 #
-# State lives in /run/tailkitd-test/NAME/ (nspawn.pid, leader.pid,
-# nspawn.log, rootfs). NAME: lowercase letters, digits and '-'.
+# State lives in /run/tailkitd-test/NAME/ (nspawn.pid, leader.pid, pidns,
+# cgroups, volatile, rootfs, nspawn.log = the container's console).
+# NAME: lowercase letters, digits and '-'.
+#
+# Deviation from the recipe: the launching shell joins a tailkitd-test-NAME
+# cgroup in EVERY hierarchy it belongs to (below its current cgroup there),
+# not only in unified and name=systemd. Otherwise the container's systemd,
+# once the v1 controllers are writable, creates init.scope, system.slice...
+# at the host's pids/devices roots (and in the caller's memory cgroup), where
+# they collide with other containers and outlive stop.
 #
 # Environment:
 #   TAILKITD_TEST_ROOTFS        rootfs to boot (default

@@ -101,6 +101,19 @@ remove_tree() {
     rm -rf --one-file-system -- "$d"
 }
 
+# Names of the running containers of tests/system/container.sh that boot
+# the rootfs $1 (from their state in /run/tailkitd-test/NAME/).
+running_users() {
+    local f d pid
+    for f in /run/tailkitd-test/*/rootfs; do
+        [[ -f "$f" && "$(<"$f")" == "$1" ]] || continue
+        d=${f%/rootfs}
+        pid=$(cat "$d/nspawn.pid" 2>/dev/null) || continue
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == systemd-nspawn ]] && printf ' %s' "${d##*/}"
+    done
+    return 0
+}
+
 TMP=
 BUILD_PID=
 # EXIT trap of a build: stop debootstrap if it still runs, then remove the
@@ -189,6 +202,11 @@ main() {
         return 0
     fi
     if [[ -e "$dir" ]]; then
+        # The tree is the lower layer of running containers' overlays:
+        # replacing it would pull the ground from under them.
+        local users
+        users=$(running_users "$dir")
+        [[ -z "$users" ]] || die "rootfs $dir is stale but in use by running test container(s):$users (stop them with tests/system/container.sh stop NAME)"
         log "rootfs $dir is stale or incomplete: rebuilding"
     else
         log "rootfs $dir is missing: building"

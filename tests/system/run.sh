@@ -9,7 +9,8 @@
 #                                      untouched); a trap stops it on any exit
 #   3. install the staged build: STAGE_DIR is the output of
 #      `meson install --destdir STAGE_DIR` of a build configured with
-#      --prefix=/usr; inside: cp -a /mnt/stage/. /, systemd-sysusers,
+#      --prefix=/usr; inside: copy /mnt/stage/. over / (tar, see below),
+#      systemd-sysusers,
 #      systemd-tmpfiles --create, systemctl daemon-reload
 #   4. /mnt/tests/system/setup-in-container.sh, if it exists (drop-ins, start
 #      tailkitd.socket)
@@ -165,22 +166,17 @@ main() {
     phase_done
 
     phase "install"
-    # cp -a also copies the metadata of STAGE_DIR's directories onto the
-    # existing ones (/, /usr, /etc...): a DESTDIR made by mktemp -d would
-    # make / mode 0700. Keep the metadata the existing directories had.
-    # shellcheck disable=SC2016 # expanded by the container's sh
-    run_waited "$CONTAINER" exec "$NAME" /bin/sh -c '
-        set -eu
-        cd /mnt/stage
-        find . -type d -printf "%P\n" | while IFS= read -r d; do
-            if [ -d "/$d" ]; then stat -c "%a %u %g %n" "/$d"; fi
-        done >/run/tailkitd-test-dirs
-        cp -a /mnt/stage/. /
-        while read -r mode uid gid path; do
-            chown "$uid:$gid" "$path"
-            chmod "$mode" "$path"
-        done </run/tailkitd-test-dirs
-        rm -f /run/tailkitd-test-dirs
+    # Copy STAGE_DIR over / like `cp -a /mnt/stage/. /` would, but with tar:
+    # cp -a fails on merged-/usr (/lib is a symlink; meson installs units to
+    # /lib/systemd/system, "cannot overwrite non-directory") and would copy
+    # the metadata of STAGE_DIR's directories onto /, /usr... (a DESTDIR
+    # made by mktemp -d would make / mode 0700). Ownership, modes, times,
+    # symlinks and xattrs (file capabilities) are kept as cp -a keeps them.
+    run_waited "$CONTAINER" exec "$NAME" /bin/bash -c '
+        set -euo pipefail
+        tar -C /mnt/stage --xattrs -cf - . |
+            tar -C / --xattrs --xattrs-include="*" --keep-directory-symlink \
+                --no-overwrite-dir --same-owner -xpf -
         systemd-sysusers
         systemd-tmpfiles --create
         systemctl daemon-reload

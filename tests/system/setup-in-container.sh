@@ -24,6 +24,7 @@ domains = ["example.com"]
 [server]
 idle_timeout = 60
 CONF
+cp /mnt/tests/integration/data/vars.toml /etc/tailkitd/vars.toml
 systemctl daemon-reload
 systemctl enable --now tailkitd.socket
 log "tailkitd.socket is $(systemctl is-active tailkitd.socket)"
