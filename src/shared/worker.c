@@ -683,6 +683,35 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Percent-decoding for paths and query values, in place. "%00" stays as it
+ * is: a decoded NUL would cut the string short, so "/vars/p/e/A%00B" would
+ * otherwise reach the handler as key "A". Left encoded, it fails validation. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
+        char *out = s;
+
+        for (const char *in = s; *in; in++) {
+                int hi, lo;
+
+                if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 && (hi | lo) != 0) {
+                        *out++ = (char) (hi * 16 + lo);
+                        in += 2;
+                } else
+                        *out++ = *in;
+        }
+        *out = 0;
+        return (size_t) (out - s);
+}
+
 static void on_terminate(int sig) {
         terminating = 1;
 }
@@ -745,6 +774,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                 MHD_OPTION_END);
         if (!w.mhd) {
                 log_error("Cannot start the HTTP engine");
