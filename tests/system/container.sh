@@ -431,6 +431,13 @@ cmd_stop() {
     t0=$(now)
     [[ ! -f "$dir/nspawn.pid" ]] || pid=$(<"$dir/nspawn.pid")
     [[ ! -f "$dir/leader.pid" ]] || leader=$(<"$dir/leader.pid")
+    # Namespace inode numbers are reused once a namespace dies: trust the
+    # recorded one only while our container's PID 1 still lives in it.
+    local pidns=""
+    if [[ -f "$dir/pidns" && "$leader" =~ ^[0-9]+$ &&
+          "$(readlink "/proc/$leader/ns/pid" 2>/dev/null)" == "$(<"$dir/pidns")" ]]; then
+        pidns=$(<"$dir/pidns")
+    fi
     [[ ! -f "$dir/rootfs" ]] || rootfs=$(<"$dir/rootfs")
     rootfs=${rootfs:-${TAILKITD_TEST_ROOTFS:-$DEFAULT_ROOTFS}}
 
@@ -466,9 +473,7 @@ cmd_stop() {
     # Killing nspawn with SIGKILL leaves its container running: kill the
     # container's PID 1 (which takes its whole PID namespace along) and
     # anything else left in our cgroups.
-    local pidns=""
-    [[ ! -f "$dir/pidns" ]] || pidns=$(<"$dir/pidns")
-    if [[ -n "$pidns" && "$leader" =~ ^[0-9]+$ && "$(readlink "/proc/$leader/ns/pid" 2>/dev/null)" == "$pidns" ]]; then
+    if [[ -n "$pidns" && "$(readlink "/proc/$leader/ns/pid" 2>/dev/null)" == "$pidns" ]]; then
         log "warning: container PID 1 ($leader) still runs: sending SIGKILL"
         kill -KILL "$leader" 2>/dev/null || true
     fi
