@@ -28,6 +28,7 @@
 #define CONNECTION_IDLE_TIMEOUT_SEC 15
 #define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block */
 #define THREAD_STACK_SIZE (512 * 1024)
+#define BODY_DRAIN_MAX (2 * 1024 * 1024)           /* read and dropped past a body cap */
 
 /* One per open connection, to enforce the header deadline that MHD's
  * per-read idle timeout cannot (a client sending one byte every few
@@ -157,6 +158,15 @@ const char *request_caller_name(Request *r) {
 
 /* ---- routing ---- */
 
+/* The path as sent must not encode "/": decoded, it would change how the
+ * path splits into segments. (%00 is never decoded, see unescape().) */
+static bool raw_path_is_acceptable(const char *raw) {
+        for (const char *p = raw; p && (p = strchr(p, '%')); p++)
+                if (p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+                        return false;
+        return raw != NULL;
+}
+
 static bool path_is_clean(const char *path) {
         if (path[0] != '/')
                 return false;
@@ -247,6 +257,7 @@ static void request_free(Request *r) {
                 r->userdata_free(r->userdata);
         whois_free(r->caller);
         free(r->path);
+        free(r->raw_path);
         free(r->args_buf);
         free(r->body);
         free(r);
@@ -284,9 +295,9 @@ static void request_begin(Request *r) {
                 return;
         }
 
-        if (!path_is_clean(r->path)) {
+        if (!raw_path_is_acceptable(r->raw_path) || !path_is_clean(r->path)) {
                 reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid path",
-                            "paths must not contain empty, '.' or '..' segments");
+                            "paths must not contain empty, '.' or '..' segments, or an encoded '/'");
                 return;
         }
 
@@ -397,12 +408,27 @@ static int request_append_body(Request *r, const char *data, size_t size) {
         return 0;
 }
 
+/* Runs before MHD decodes the URI: keeps the raw path, so that an encoded
+ * "/" (%2F) cannot pass for a segment separator after decoding. The result
+ * becomes the request's context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
+        Request *r = calloc(1, sizeof(Request));
+
+        if (!r)
+                return NULL;
+        r->raw_path = strndup(uri, strcspn(uri, "?#"));
+        r->start_usec = now_usec();
+        return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size, void **con_cls) {
         Request *r = *con_cls;
 
-        if (!r) {
+        if (!r)
+                return MHD_NO;  /* on_uri could not allocate */
+        if (!r->connection) {
                 const union MHD_ConnectionInfo *ci;
                 ConnTrack *t = NULL;
 
@@ -412,35 +438,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 if (t)
                         atomic_store(&t->headers_done, true);
 
-                r = calloc(1, sizeof(Request));
-                if (!r)
-                        return MHD_NO;
                 r->connection = connection;
                 r->method = method;
-                r->start_usec = now_usec();
-                r->status = 0;
                 r->path = strdup(url);
                 ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
                 if (!r->path || !ci || !ci->client_addr ||
                     whois_format_addr(ci->client_addr,
                                       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                                              : sizeof(struct sockaddr_in),
-                                      r->peer, sizeof(r->peer)) < 0) {
-                        request_free(r);
-                        return MHD_NO;
-                }
-                *con_cls = r;
+                                      r->peer, sizeof(r->peer)) < 0)
+                        return MHD_NO;   /* on_completed frees r */
                 request_begin(r);
                 return MHD_YES;
         }
 
         if (*upload_data_size > 0) {
-                if (!r->replied && !r->body_too_large) {
+                if (r->body_too_large) {
+                        /* A chunked body ran past the cap: MHD cannot answer
+                         * mid-upload, so drain a bounded amount to reply 413 at
+                         * the end, and close on anything longer. */
+                        r->body_discarded += *upload_data_size;
+                        if (r->body_discarded > BODY_DRAIN_MAX)
+                                return MHD_NO;
+                } else if (!r->replied) {
                         int e = request_append_body(r, upload_data, *upload_data_size);
                         if (e == -ENOMEM)
-                                return MHD_NO;
-                        if (e == -E2BIG)
-                                /* A chunked body ran past the cap: stop reading and close. */
                                 return MHD_NO;
                 }
                 *upload_data_size = 0;
@@ -449,6 +471,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
 
         if (r->replied)
                 return MHD_YES;
+        if (r->body_too_large)
+                return reply_errorf(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                                    "request body too large (at most %zu bytes)", r->route->max_body) < 0 ? MHD_NO : MHD_YES;
 
         if (r->route->handler(r) < 0 && !r->replied)
                 reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
@@ -465,6 +490,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 
         if (!r)
                 return;
+        /* MHD may refuse a request (oversized headers) before on_request. */
+        const char *method = r->method ?: "-", *path = r->path ?: strna(r->raw_path);
         snprintf(status, sizeof(status), "%u", r->replied ? r->status : 0);
         snprintf(duration, sizeof(duration), "%llu",
                  (unsigned long long) ((now_usec() - r->start_usec) / 1000));
@@ -474,13 +501,13 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                            { "CALLER", r->caller ? r->caller->name : NULL },
                            { "CALLER_LOGIN", r->caller ? r->caller->login : NULL },
                            { "PEER", r->peer },
-                           { "METHOD", r->method },
-                           { "PATH", r->path },
+                           { "METHOD", method },
+                           { "PATH", path },
                            { "STATUS", status },
                            { "DURATION_MS", duration },
                            {},
                    }),
-                   "%s %s %s", r->method, r->path, r->replied ? status : "closed");
+                   "%s %s %s", method, path, r->replied ? status : "closed");
         request_free(r);
         *con_cls = NULL;
         atomic_store(&w.last_activity, now_usec());
@@ -775,6 +802,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                 MHD_OPTION_END);
         if (!w.mhd) {
                 log_error("Cannot start the HTTP engine");

@@ -54,6 +54,7 @@ struct Request {
         const Route *route;
         const char *method;
         char *path;                  /* decoded path, as MHD gives it */
+        char *raw_path;              /* as sent, before percent-decoding */
         const char *args[ROUTE_MAX_ARGS];
         char *args_buf;
         char peer[64];               /* ip:port as sent to whois */
@@ -62,6 +63,7 @@ struct Request {
         size_t body_size;
         size_t body_alloc;
         bool body_too_large;
+        size_t body_discarded;
         bool replied;
         unsigned status;
         uint64_t start_usec;

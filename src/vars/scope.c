@@ -309,6 +309,9 @@ int vars_key_put(Request *r) {
 }
 
 static int edit_delete(json_object *scope, void *userdata) {
+        /* Deleting what is not there must not create a scope file. */
+        if (!json_object_object_get_ex(scope, userdata, NULL))
+                return STORE_UNCHANGED;
         json_object_object_del(scope, userdata);
         return 0;
 }

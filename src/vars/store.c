@@ -224,8 +224,8 @@ int store_update(const char *project, const char *env, const char *caller, Store
         if (r < 0)
                 return r;
         r = edit(scope, userdata);
-        if (r < 0)
-                return r;
+        if (r < 0 || r == STORE_UNCHANGED)
+                return r < 0 ? r : 0;
         r = set_metadata(scope, caller);
         if (r < 0)
                 return r;

@@ -23,8 +23,10 @@
 int store_read(const char *project, const char *env, json_object **ret);
 
 /* Edits the scope under its lock and writes it back. edit returns < 0 to
- * abort without writing (that value is returned); -ENOSPC from the store
- * itself means the scope would exceed VARS_SCOPE_FILE_MAX. */
+ * abort without writing (that value is returned), STORE_UNCHANGED when there
+ * is nothing to write; -ENOSPC from the store itself means the scope would
+ * exceed VARS_SCOPE_FILE_MAX. */
+#define STORE_UNCHANGED 1
 typedef int (*StoreEdit)(json_object *scope, void *userdata);
 int store_update(const char *project, const char *env, const char *caller, StoreEdit edit, void *userdata);
 
