@@ -43,6 +43,7 @@ domains = ["example.com"]
 idle_timeout = 5
 CONF
 cp /mnt/tests/integration/data/devbox.json /etc/tailkitd/tools/devbox.json
+printf "[[scope]]\nproject = \"myapp\"\nread = true\nwrite = true\n" > /etc/tailkitd/vars.toml
 mkdir -p /etc/systemd/system/tailkitd.socket.d
 printf "[Socket]\nBindToDevice=\n" > /etc/systemd/system/tailkitd.socket.d/demo.conf
 systemd-run --quiet --unit=fake-tailscaled -p Type=exec \
@@ -64,18 +65,21 @@ demo_request 127.0.0.2 /tools
 demo_request 127.0.0.2 /tools/devbox
 demo_request 127.0.0.4 /tools
 demo_request 127.0.0.99 /tools
-demo_request 127.0.0.2 /vars/myapp/prod
+printf '\n$ curl --interface 127.0.0.2 -X PUT --data-binary "postgres://db/app" http://127.0.0.1/vars/myapp/prod/DATABASE_URL\n'
+inside curl -sS --interface 127.0.0.2 -X PUT --data-binary "postgres://db/app" http://127.0.0.1/vars/myapp/prod/DATABASE_URL
+demo_request 127.0.0.2 '/vars/myapp/prod?format=env'
+demo_request 127.0.0.2 /vars/myapp/prod/lowercase
 
 say "Started on demand"
-inside systemctl --no-pager --lines=0 status tailkitd.service 'tailkitd@tools.service' | grep -E '●|Active|Main PID' || true
+inside systemctl --no-pager --lines=0 status tailkitd.service 'tailkitd@tools.service' 'tailkitd@vars.service' | grep -E '●|Active|Main PID' || true
 
-say "Idle for 5 s: both exit, the socket stays"
+say "Idle for 5 s: every process exits, the sockets stay"
 sleep 7
-inside systemctl show -p Id -p ActiveState -p MainPID tailkitd.service tailkitd@tools.service tailkitd.socket
+inside systemctl show -p Id -p ActiveState -p MainPID tailkitd.service tailkitd@tools.service tailkitd@vars.service tailkitd.socket
 echo "tailkitd processes now: $(inside pgrep -c -f 'tailkitd-' || true)"
 
-say "The audit trail: journalctl TAILKITD_COMPONENT=tools"
-inside journalctl --no-pager -o cat TAILKITD_COMPONENT=tools -n 20
+say "The audit trail: journalctl TAILKITD_COMPONENT=tools + TAILKITD_COMPONENT=vars"
+inside journalctl --no-pager -o cat TAILKITD_COMPONENT=tools + TAILKITD_COMPONENT=vars -n 30
 
 if [ -t 0 ]; then
   say "tailkitd is running in the container '$name' (port 80 in its own network namespace)."
