@@ -156,6 +156,15 @@ const char *request_caller_name(Request *r) {
         return r->caller ? r->caller->name : NULL;
 }
 
+bool request_has_cap(Request *r, CapAccess access) {
+        return r->caller && caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains,
+                                       w.def->name, access);
+}
+
+bool request_has_named_cap(Request *r, const char *name) {
+        return r->caller && caps_has(r->caller->capmap, name);
+}
+
 /* ---- routing ---- */
 
 /* The path as sent must not encode "/": decoded, it would change how the
@@ -751,9 +760,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 }
 
 static bool idle(uint64_t now) {
-        if (w.idle_timeout_usec == 0 || atomic_load(&w.active) > 0)
-                return false;
-        if (w.def->busy && w.def->busy())
+        /* Asked every second, connections or not: it is also the
+         * integration's housekeeping tick. */
+        bool busy = w.def->busy && w.def->busy();
+
+        if (w.idle_timeout_usec == 0 || atomic_load(&w.active) > 0 || busy)
                 return false;
         return now - atomic_load(&w.last_activity) >= w.idle_timeout_usec;
 }

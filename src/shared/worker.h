@@ -82,6 +82,12 @@ const char *request_query(Request *r, const char *key);
 const char *request_header(Request *r, const char *key);
 const char *request_caller_name(Request *r);
 
+/* Whether the caller holds this worker's tailkitd-<feature> cap for access
+ * (for handlers whose route is CAP_NONE and decide themselves). */
+bool request_has_cap(Request *r, CapAccess access);
+/* Whether the caller's CapMap has the named capability at all. */
+bool request_has_named_cap(Request *r, const char *name);
+
 /* Replies; each returns 0 (or -errno when the reply could not be queued).
  * reply_json takes ownership of obj. Bodies end with "\n". */
 int reply_json(Request *r, unsigned status, json_object *obj);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "utf8.h"
 #include "vars-names.h"
 
 bool vars_name_is_valid(const char *s) {
@@ -28,40 +29,5 @@ bool vars_key_is_valid(const char *s) {
 }
 
 bool vars_value_is_valid(const char *s, size_t len) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        for (size_t i = 0; i < len;) {
-                unsigned c = p[i];
-                size_t n;
-                unsigned cp;
-
-                if (c == 0)
-                        return false;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if ((c & 0xE0) == 0xC0) {
-                        n = 1;
-                        cp = c & 0x1F;
-                } else if ((c & 0xF0) == 0xE0) {
-                        n = 2;
-                        cp = c & 0x0F;
-                } else if ((c & 0xF8) == 0xF0) {
-                        n = 3;
-                        cp = c & 0x07;
-                } else
-                        return false;
-                for (size_t k = 1; k <= n; k++) {
-                        if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (p[i + k] & 0x3F);
-                }
-                /* Overlong forms, surrogates and values past U+10FFFF. */
-                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-                    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-                        return false;
-                i += n + 1;
-        }
-        return true;
+        return utf8_is_valid(s, len, false);
 }
