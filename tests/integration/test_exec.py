@@ -237,6 +237,18 @@ def pgrep(pattern):
     return [int(p) for p in out.split()]
 
 
+def n_procs(pattern, n):
+    pids = pgrep(pattern)
+    return pids if len(pids) == n else None
+
+
+def in_unit(pid, unit):
+    try:
+        return unit in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
+
+
 def unique_secs(base):
     """A sleep duration unique to this run, so `pgrep -f "sleep <secs>"` finds only ours."""
     return f"{base}.{random.randint(100000, 999999)}"
@@ -553,10 +565,9 @@ def test_timeout_kills_the_whole_tree_and_cancels(node, tool):
     t0 = time.monotonic()
     jid = start(node, "forker", {"secs": secs})
     wait_job(node, jid, until=("running",) + FINAL)
-    pids = wait_for(lambda: (lambda p: p if len(p) == 2 else None)(pgrep(f"sleep {secs}")),
-                    timeout=3, what="both sleeps of the job")
+    pids = wait_for(lambda: n_procs(f"sleep {secs}", 2), timeout=3, what="both sleeps of the job")
     for pid in pids:   # the forked grandchild too is in the job's scope
-        assert unit_of(jid) in Path(f"/proc/{pid}/cgroup").read_text()
+        assert in_unit(pid, unit_of(jid)), pid
     cgroup = unit_props(unit_of(jid), "ControlGroup")["ControlGroup"]
     assert cgroup.endswith(f"/{SLICE}/{unit_of(jid)}"), cgroup
 
@@ -570,10 +581,10 @@ def test_timeout_kills_the_whole_tree_and_cancels(node, tool):
     assert pgrep(f"sleep {secs}") == []
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists()
-    # The scope's cgroup is gone in every hierarchy.
-    leftover = [str(p) for p in Path("/sys/fs/cgroup").glob(f"*{cgroup}")] + \
-        [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/{cgroup.lstrip('/')}")]
-    assert [p for p in leftover if Path(p, "cgroup.procs").exists() and Path(p, "cgroup.procs").read_text().strip()] == []
+    # No process is left in the scope's cgroup, in any hierarchy.
+    dirs = [Path("/sys/fs/cgroup" + cgroup)] + list(Path("/sys/fs/cgroup").glob("*/" + cgroup.lstrip("/")))
+    left = {str(d): (d / "cgroup.procs").read_text().split() for d in dirs if (d / "cgroup.procs").exists()}
+    assert not any(left.values()), left
 
 
 # --- 4. MemoryMax -------------------------------------------------------------
@@ -613,7 +624,7 @@ def test_running_job_scope_has_the_slice_and_the_configured_limits(node, tool, e
     assert st.returncode == 0, st.stdout + st.stderr
     assert "active (running)" in st.stdout
     assert SLICE in st.stdout
-    sleeps = [p for p in pgrep("sleep 5") if unit in Path(f"/proc/{p}/cgroup").read_text()]
+    sleeps = [p for p in pgrep("sleep 5") if in_unit(p, unit)]
     assert sleeps, "the command is not in the job's scope"
     job = wait_job(node, jid, timeout=15)
     assert job["status"] == "completed" and job["stdout"] == "ok\n", job
@@ -700,7 +711,7 @@ def test_tools_installed_changed_and_removed_without_restart(node, tool):
         assert run_job(node, "second", tool=late)["stdout"] == "second\n"
         assert run_job(node, "hello", tool=late)["stdout"] == "hello v2\n"
 
-        # Edited in place (no rename), same size class.
+        # Edited in place (no rename).
         (node.tools_dir / f"{late}.json").write_text(json.dumps(
             tool_file(late, [command("hello", ["/bin/echo", "hello v3"]),
                              command("third", ["/bin/echo", "third"])])))
@@ -755,8 +766,8 @@ def test_burst_of_200_jobs_runs_16_at_a_time_and_loses_none(node, tool, exec_con
         for t in threads:
             t.join(120)
 
-        errors = [r for r in results if not isinstance(r, type(results[0])) or r is None]
-        assert not [r for r in results if not hasattr(r, "status")], errors
+        errors = [r for r in results if not hasattr(r, "status")]
+        assert not errors, errors[:5]
         statuses = [r.status for r in results]
         assert set(statuses) <= {202, 429}, sorted(set(statuses))
         ok = {i: accepted(r) for i, r in enumerate(results) if r.status == 202}
@@ -878,7 +889,7 @@ def test_delete_of_a_finished_job_is_409(node, tool):
 
 
 @pytest.mark.parametrize("jid", ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "00000000000000000000000000",
-                                 "not-a-ulid", "01arz3ndektsv4rrffq69g5fav", "..", "%2e%2e"])
+                                 "not-a-ulid", "01arz3ndektsv4rrffq69g5fav", "01ARZ3NDEKTSV4RRFFQ69G5FA"])
 def test_unknown_job_is_404(node, tool, jid):
     r = node.get(f"/exec/jobs/{jid}")
     assert r.status == 404, r
@@ -912,9 +923,11 @@ def test_journal_has_accepted_and_completed_lines_without_the_output(node, tool)
     assert c.get("TAILKITD_STATUS") == "completed"
     assert int(c["TAILKITD_DURATION_MS"]) >= 0
 
+    # The expanded text exists only in the job's output (the tool file holds
+    # $TAILKITD_JOB_ID, not the id).
     out = run("journalctl", "--no-pager", "-o", "json", "-b").stdout
-    assert "stdout-secret-" not in out
-    assert "stderr-secret-" not in out
+    assert f"stdout-secret-{jid}" not in out
+    assert f"stderr-secret-{jid}" not in out
 
 
 def test_journal_completed_line_of_a_failed_job(node, tool):
@@ -954,7 +967,7 @@ def test_run_needs_exec_write(node, tool, src, status):
 
 
 def test_run_with_custom_domain_and_split_grants(node, tool):
-    assert run_job(node, "echo", {"msg": "ops"}, src=CUSTOM, )["stdout"] == "ops\n"
+    assert run_job(node, "echo", {"msg": "ops"}, src=CUSTOM)["stdout"] == "ops\n"
     assert run_job(node, "echo", {"msg": "split"}, src=SPLIT)["stdout"] == "split\n"
 
 
