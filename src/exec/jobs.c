@@ -11,6 +11,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "fileio.h"
 #include "jobs.h"
 #include "log.h"
 #include "macro.h"
@@ -55,29 +56,10 @@ static void format_time(uint64_t ms, char buf[static 32]) {
 
 static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
 
         if (fd < 0)
                 return negative_errno();
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (len < max) {
-                ssize_t n = read(fd, buf + len, max - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        return read_full_fd(fd, max, ret, ret_len);
 }
 
 static int read_json_at(int dir_fd, const char *name, json_object **ret) {
@@ -107,7 +89,7 @@ static int write_json_at(int dir_fd, const char *name, json_object *o) {
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return negative_errno();
-        if (write(fd, s, len) != (ssize_t) len)
+        if (write_all(fd, s, len) < 0)
                 return -EIO;
         if (renameat(dir_fd, tmp, dir_fd, name) < 0)
                 return negative_errno();
@@ -510,7 +492,7 @@ static json_object *output_json(int dir_fd, const char *name) {
         _cleanup_free_ char *data = NULL, *clean = NULL;
         size_t len = 0;
 
-        if (read_at(dir_fd, name, 64 * 1024 * 1024, &data, &len) < 0)
+        if (read_at(dir_fd, name, (size_t) 1 << 30, &data, &len) < 0)   /* output_max is at most 1G */
                 return json_object_new_string("");
         clean = utf8_sanitize(data, len);
         return json_object_new_string(strempty(clean));

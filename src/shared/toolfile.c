@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "toolfile.h"
 
@@ -285,22 +286,11 @@ int tool_load(int dir_fd, const char *filename, Tool **ret, char **error) {
         if (st.st_size > TOOL_FILE_MAX)
                 return asprintf(error, "larger than %d bytes", TOOL_FILE_MAX) < 0 ? -ENOMEM : -EFBIG;
 
-        data = malloc((size_t) st.st_size + 1);
-        if (!data)
-                return -ENOMEM;
-        while (done < (size_t) st.st_size) {
-                ssize_t n = read(fd, data + done, (size_t) st.st_size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = negative_errno();
-                        return asprintf(error, "read failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-                }
-                if (n == 0)
-                        break;  /* shrank while reading: parse what we have */
-                done += (size_t) n;
-        }
-        data[done] = 0;
+        r = read_full_fd(fd, TOOL_FILE_MAX, &data, &done);
+        if (r == -EFBIG)
+                return asprintf(error, "larger than %d bytes", TOOL_FILE_MAX) < 0 ? -ENOMEM : r;
+        if (r < 0)
+                return asprintf(error, "read failed: %s", strerror(-r)) < 0 ? -ENOMEM : r;
 
         r = tool_parse(data, done, ret, error);
         if (r < 0)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "path-util.h"
@@ -45,6 +46,7 @@ static int read_scope_at(int dir_fd, const char *env, json_object **ret) {
         struct stat st;
         size_t done = 0;
         json_tokener *tok;
+        int r;
 
         if (asprintf(&name, "%s.json", env) < 0)
                 return -ENOMEM;
@@ -60,19 +62,9 @@ static int read_scope_at(int dir_fd, const char *env, json_object **ret) {
         if (!S_ISREG(st.st_mode) || st.st_size > VARS_SCOPE_FILE_MAX)
                 return -EBADMSG;
 
-        data = malloc((size_t) st.st_size + 1);
-        if (!data)
-                return -ENOMEM;
-        while (done < (size_t) st.st_size) {
-                ssize_t n = read(fd, data + done, (size_t) st.st_size - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
+        r = read_full_fd(fd, VARS_SCOPE_FILE_MAX, &data, &done);
+        if (r < 0)
+                return r == -EFBIG ? -EBADMSG : r;
 
         tok = json_tokener_new();
         if (!tok)
@@ -121,18 +113,6 @@ static void remove_stale_temps(int dir_fd, const char *prefix) {
                         (void) unlinkat(dir_fd, de->d_name, 0);
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 static int write_scope_at(int dir_fd, const char *env, json_object *scope) {
         _cleanup_free_ char *final = NULL, *temp = NULL;
