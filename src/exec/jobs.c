@@ -301,8 +301,13 @@ static int spawn_supervisor(int go_fd, int dir_fd, char **argv, char **envp, pid
         return 0;
 }
 
+/* Records a result the supervisor could not write. Never replaces one it
+ * did write: the supervisor's own record always wins. */
 static void fail_job(int dir_fd, const char *error) {
         _cleanup_(json_object_putp) json_object *res = json_object_new_object();
+        const char *s;
+        _cleanup_close_ int fd = -1;
+        char tmp[64];
 
         if (!res)
                 return;
@@ -310,7 +315,15 @@ static void fail_job(int dir_fd, const char *error) {
         json_object_object_add(res, "signal", json_object_new_int(0));
         json_object_object_add(res, "finished_at_ms", json_object_new_int64((int64_t) realtime_ms()));
         json_object_object_add(res, "error", json_object_new_string(error));
-        (void) write_json_at(dir_fd, "result.json", res);
+        s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+
+        snprintf(tmp, sizeof(tmp), ".result.json.worker-%d", (int) gettid());
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        if (write_all(fd, s, strlen(s)) < 0 ||
+            renameat2(dir_fd, tmp, dir_fd, "result.json", RENAME_NOREPLACE) < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
 }
 
 static int count_unfinished_locked(void);
@@ -462,6 +475,10 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
                         v->status = "running";
                         return 0;
                 }
+                /* The supervisor writes its result before it exits, i.e.
+                 * before the scope ends: look again now that it has. */
+                if (read_json_at(dir_fd, "result.json", &v->res) >= 0)
+                        goto have_result;
                 /* The scope is gone and nothing recorded how the command
                  * ended: it was killed with its scope. Say so, once. */
                 int64_t timeout = get_int(v->rec, "timeout_ms", 0);
@@ -478,6 +495,7 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
                         return -EIO;
         }
 
+have_result:;
         const char *error = get_str(v->res, "error");
         if (v->cancel || (error && startswith(error, "timed out")))
                 v->status = "cancelled";

@@ -759,14 +759,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
         log_debug("microhttpd: %s", buf);
 }
 
-static bool idle(uint64_t now) {
+static bool idle(void) {
         /* Asked every second, connections or not: it is also the
          * integration's housekeeping tick. */
         bool busy = w.def->busy && w.def->busy();
+        uint64_t last, now;
 
         if (w.idle_timeout_usec == 0 || atomic_load(&w.active) > 0 || busy)
                 return false;
-        return now - atomic_load(&w.last_activity) >= w.idle_timeout_usec;
+        /* busy() may take a while and a connection may have closed meanwhile. */
+        now = now_usec();
+        last = atomic_load(&w.last_activity);
+        if (last > now)
+                return false;
+        return now - last >= w.idle_timeout_usec;
 }
 
 int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
@@ -845,7 +851,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 } else if (active > 0)
                         busy_since_trim = true;
 
-                if (idle(now_usec())) {
+                if (idle()) {
                         /* Connections queued meanwhile stay in systemd's socket and
                          * re-activate us; serve what is already here first. */
                         if (poll(&p, 1, 0) > 0)

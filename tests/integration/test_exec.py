@@ -287,11 +287,16 @@ def stop_worker():
     run("systemctl", "reset-failed", WORKER, check=False)
 
 
+def wake_worker(node):
+    """A request, so a worker runs (it may exit again when idle)."""
+    assert node.get("/exec/jobs/00000000000000000000000000").status == 404
+
+
 def ensure_worker(node):
     """Makes sure a worker runs (a request starts it) and returns its pid."""
     assert node.get("/exec/jobs/00000000000000000000000000").status == 404
     pid = worker_pid()
-    assert pid > 0
+    assert pid > 0, "the worker exited right after serving a request (idle_timeout is 60 s)"
     return pid
 
 
@@ -512,6 +517,16 @@ def test_invalid_args_are_400_naming_the_arg_and_start_nothing(node, tool, args,
     before.check()
 
 
+def test_nothing_started_probe_sees_a_started_job(node, tool):
+    """The check the 400/403/404 tests rely on does see a job that starts."""
+    probe = NothingStarted()
+    jid = start(node, "guarded", {"name": "abc"})
+    with pytest.raises(AssertionError):
+        probe.check()
+    assert node.request("DELETE", f"/exec/jobs/{jid}").status == 202
+    assert wait_job(node, jid)["status"] == "cancelled"
+
+
 def test_missing_required_arg_without_body_is_400(node, tool):
     before = NothingStarted()
     r = post(node, "guarded")
@@ -659,8 +674,7 @@ def test_kill_9_of_the_worker_loses_no_job(node, tool):
     assert seen == ["running", "completed"], (seen, job)
     assert job["stdout"] == "survived\n"
     assert job["exit_code"] == 0
-    new = worker_pid()
-    assert new > 0 and new != pid
+    assert worker_pid() != pid
     # The restarted worker also writes the audit line.
     wait_for(lambda: exec_journal(jid, "exec completed"), timeout=10, what="exec completed after the restart")
 
@@ -692,6 +706,64 @@ def test_worker_stays_up_while_a_job_runs_then_exits_when_idle(node, tool, short
     wait_for(lambda: worker_pid() == 0, timeout=12, interval=0.2, what="worker idle exit after the job")
     job = get_job(node, jid)
     assert job["status"] == "completed" and job["stdout"] == "ok\n", job
+
+
+def invocation():
+    return run("systemctl", "show", "-P", "InvocationID", WORKER).stdout.strip(), worker_pid()
+
+
+def test_worker_does_not_exit_while_requests_keep_coming(node, tool):
+    """idle_timeout is 60 s: a worker serving a request every few ms must stay
+    the same process (same systemd invocation) for the whole stream."""
+    ensure_worker(node)
+    jid = run_job(node, "true")["job_id"]
+    first = invocation()
+    assert first[1] > 0
+    stop = time.monotonic() + 6
+    answers = []
+
+    def hammer():
+        while time.monotonic() < stop:
+            answers.append(node.get(f"/exec/jobs/{jid}").status)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(answers) == {200}, sorted(set(answers))
+    assert invocation() == first, f"the worker exited and was re-activated during {len(answers)} requests"
+
+
+def test_fast_jobs_always_read_completed(node, tool):
+    """A job that ends while it is being polled (or while the worker's
+    housekeeping looks at it) must read completed with its exit code, never
+    "failed: the scope ended without a result"."""
+    bad, lock = [], threading.Lock()
+
+    def one_thread():
+        for _ in range(15):
+            r = post(node, "true")
+            if r.status != 202:
+                with lock:
+                    bad.append(("POST", r.status))
+                continue
+            jid = r.json()["job_id"]
+            while True:
+                job = get_job(node, jid)
+                if job["status"] in FINAL:
+                    break
+                time.sleep(0.002)
+            if (job["status"], job["exit_code"]) != ("completed", 0):
+                with lock:
+                    bad.append(job)
+
+    threads = [threading.Thread(target=one_thread) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert bad == [], f"{len(bad)} of 60 jobs: {bad[:3]}"
 
 
 # --- 7. tool files read live ----------------------------------------------------
@@ -733,20 +805,27 @@ def test_tools_installed_changed_and_removed_without_restart(node, tool):
 
 # --- 8. max_jobs under a burst ------------------------------------------------
 
+IN_FLIGHT = 48
+
 def test_burst_of_200_jobs_runs_16_at_a_time_and_loses_none(node, tool, exec_conf):
     exec_conf(max_jobs=16)
     wait_for(lambda: not job_units(active_only=True), timeout=30, what="no job running before the burst")
-    ensure_worker(node)
+    wake_worker(node)
     dirs_before = job_dirs()
 
     n = 200
     results = [None] * n
     barrier = threading.Barrier(n)
+    # At most IN_FLIGHT connections at once: every request makes the worker
+    # ask the LocalAPI who the caller is, and the fake tailscaled's listen
+    # backlog is 64 (a full backlog is a 503 "LocalAPI unreachable").
+    in_flight = threading.BoundedSemaphore(IN_FLIGHT)
 
     def submit(i):
         barrier.wait()
         try:
-            results[i] = post(node, "sleeper", {"secs": "2", "say": f"job{i}"}, timeout=60)
+            with in_flight:
+                results[i] = post(node, "sleeper", {"secs": "2", "say": f"job{i}"}, timeout=60)
         except (OSError, http.client.HTTPException) as e:
             results[i] = e
 
@@ -760,6 +839,7 @@ def test_burst_of_200_jobs_runs_16_at_a_time_and_loses_none(node, tool, exec_con
     sampler = threading.Thread(target=sample)
     sampler.start()
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(n)]
+    t_burst = time.monotonic()
     try:
         for t in threads:
             t.start()
@@ -768,11 +848,11 @@ def test_burst_of_200_jobs_runs_16_at_a_time_and_loses_none(node, tool, exec_con
 
         errors = [r for r in results if not hasattr(r, "status")]
         assert not errors, errors[:5]
-        statuses = [r.status for r in results]
-        assert set(statuses) <= {202, 429}, sorted(set(statuses))
+        others = [r for r in results if r.status not in (202, 429)]
+        assert not others, (len(others), others[:3])
         ok = {i: accepted(r) for i, r in enumerate(results) if r.status == 202}
         refused = [r for r in results if r.status == 429]
-        print(f"202: {len(ok)}, 429: {len(refused)}")
+        print(f"202: {len(ok)}, 429: {len(refused)} in {time.monotonic() - t_burst:.2f}s")
         assert len(ok) >= 16
         assert refused
         for r in refused:
@@ -990,8 +1070,10 @@ def test_finished_jobs_are_kept_five_minutes(node, tool):
     """Backdates the finish time in the job record (result.json, src/exec/jobs.h)
     instead of waiting: 4 minutes ago is kept, 6 minutes ago is evicted by the
     worker's housekeeping within a few seconds."""
-    ensure_worker(node)
-    kept, gone = run_job(node, "true")["job_id"], run_job(node, "true")["job_id"]
+    wake_worker(node)
+    kept, gone = run_job(node, "true"), run_job(node, "true")
+    assert kept["status"] == gone["status"] == "completed", (kept, gone)
+    kept, gone = kept["job_id"], gone["job_id"]
     now_ms = int(time.time() * 1000)
     for jid, age_s in ((kept, 240), (gone, 360)):
         res = JOBS_DIR / jid / "result.json"
