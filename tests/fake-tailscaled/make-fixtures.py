@@ -280,6 +280,15 @@ def fixtures():
         whois(n, ivy, {"tailscale.com/cap/tailkitd-tools": [{"Read": True, "WRITE": True}]}),
         ["127.0.0.12"])
 
+    # 127.0.0.13: may start exec jobs but not read them: it can still poll
+    # the jobs it started itself (the starter rule).
+    jay = user(6042118831290, "jay@example.com", "Jay Example")
+    n = simple_node(13, "runner-box", "runner-box", "2025-08-03T08:00:00.3Z", user_id=jay["ID"])
+    out["exec-write-only.json"] = (
+        whois(n, jay, {"tailscale.com/cap/devbox": [{}],
+                       "tailscale.com/cap/tailkitd-exec": [{"write": True}]}),
+        ["127.0.0.13"])
+
     result = {}
     for fname, (obj, lookups) in out.items():
         keys = list(lookups)

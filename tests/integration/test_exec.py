@@ -34,6 +34,7 @@ from conftest import CUSTOM, NOCAPS, READONLY, STRANGER, USER, system_only, wait
 pytestmark = system_only
 
 SPLIT = "127.0.0.6"      # split-box: tailkitd-exec read and write in two elements
+WRITEONLY = "127.0.0.13" # runner-box: tailkitd-exec write without read, and the devbox cap
 
 CONF = Path("/etc/tailkitd/tailkitd.conf")
 JOBS_DIR = Path("/run/tailkitd/jobs")
@@ -1035,6 +1036,18 @@ def test_caller_without_exec_read_cannot_poll(node, tool):
     assert "private" not in r.body.decode(errors="replace")
     r = node.get(f"/exec/jobs/{jid}", src=STRANGER)
     assert r.status == 401, r
+
+
+def test_starter_may_poll_its_own_job_without_read(node, tool):
+    jid = start(node, "echo", {"msg": "mine"}, src=WRITEONLY)
+    job = wait_job(node, jid, src=WRITEONLY)
+    assert job["stdout"] == "mine\n"
+    # ...but not somebody else's.
+    other = start(node, "echo", {"msg": "theirs"})
+    wait_job(node, other)
+    r = node.get(f"/exec/jobs/{other}", src=WRITEONLY)
+    assert r.status == 403, r
+    assert "theirs" not in r.body.decode(errors="replace")
 
 
 @pytest.mark.parametrize("src,status", [(READONLY, 403), (NOCAPS, 403), (STRANGER, 401)])
