@@ -448,9 +448,31 @@ static void job_view_done(JobView *v) {
         json_object_put(v->res);
 }
 
+/* Records why a job whose scope ended has no result: it was killed with
+ * its scope (cancel, timeout) or lost. The supervisor writes its result
+ * before it exits, i.e. before the scope ends, so look once more first. */
+static int finalize_without_result(int dir_fd, JobView *v) {
+        int64_t started = get_int(v->rec, "started_at_ms", -1);
+        int64_t timeout = get_int(v->rec, "timeout_ms", 0);
+        int64_t now = (int64_t) realtime_ms();
+        const char *why;
+
+        if (read_json_at(dir_fd, "result.json", &v->res) >= 0)
+                return 0;
+        if (v->cancel)
+                why = "cancelled on request";
+        else if (started >= 0 && now - started >= timeout - 250)
+                why = "timed out: the command ran past its timeout and its scope was stopped";
+        else
+                why = "the job's scope ended without a result (killed, or lost while no worker watched)";
+        fail_job(dir_fd, why);
+        return read_json_at(dir_fd, "result.json", &v->res) < 0 ? -EIO : 0;
+}
+
 /* Loads a job and works out its status; finalizes a job whose scope ended
  * without a result (bus may be NULL: then it is not finalized). */
 static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
+        const char *error;
         int r;
 
         *v = (JobView) {};
@@ -466,37 +488,21 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
                 int64_t accepted = get_int(v->rec, "accepted_at_ms", 0);
                 const char *unit = get_str(v->rec, "unit");
 
-                if (started < 0) {
-                        if ((uint64_t) ((int64_t) realtime_ms() - accepted) * 1000 < ACCEPT_GRACE_USEC || !bus) {
-                                v->status = "accepted";
-                                return 0;
-                        }
-                } else if (!bus || !unit || unit_is_active(bus, unit)) {
+                if (started < 0 &&
+                    ((uint64_t) ((int64_t) realtime_ms() - accepted) * 1000 < ACCEPT_GRACE_USEC || !bus)) {
+                        v->status = "accepted";
+                        return 0;
+                }
+                if (started >= 0 && (!bus || !unit || unit_is_active(bus, unit))) {
                         v->status = "running";
                         return 0;
                 }
-                /* The supervisor writes its result before it exits, i.e.
-                 * before the scope ends: look again now that it has. */
-                if (read_json_at(dir_fd, "result.json", &v->res) >= 0)
-                        goto have_result;
-                /* The scope is gone and nothing recorded how the command
-                 * ended: it was killed with its scope. Say so, once. */
-                int64_t timeout = get_int(v->rec, "timeout_ms", 0);
-                int64_t now = (int64_t) realtime_ms();
-                const char *why;
-                if (v->cancel)
-                        why = "cancelled on request";
-                else if (started >= 0 && now - started >= timeout - 250)
-                        why = "timed out: the command ran past its timeout and its scope was stopped";
-                else
-                        why = "the job's scope ended without a result (killed, or lost while no worker watched)";
-                fail_job(dir_fd, why);
-                if (read_json_at(dir_fd, "result.json", &v->res) < 0)
-                        return -EIO;
+                r = finalize_without_result(dir_fd, v);
+                if (r < 0)
+                        return r;
         }
 
-have_result:;
-        const char *error = get_str(v->res, "error");
+        error = get_str(v->res, "error");
         if (v->cancel || (error && startswith(error, "timed out")))
                 v->status = "cancelled";
         else if (get_int(v->res, "exit_code", -1) == 0 && get_int(v->res, "signal", 0) == 0 && !error)

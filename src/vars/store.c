@@ -238,10 +238,16 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+static void strv_freep_null(char ***v) {
+        for (char **p = *v; p && *p; p++)
+                free(*p);
+        free(*v);
+}
+
 int store_list_envs(const char *project, char ***ret) {
+        _cleanup_(strv_freep_null) char **v = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_close_ int dir = -1;
-        char **v = NULL;
         size_t n = 0;
         struct dirent *de;
         int r;
@@ -269,19 +275,15 @@ int store_list_envs(const char *project, char ***ret) {
                         continue;
                 p = realloc(v, (n + 2) * sizeof(char *));
                 if (!p)
-                        goto oom;
+                        return -ENOMEM;
                 v = p;
+                v[n + 1] = NULL;
                 v[n] = memdup_str(de->d_name, l - 5);
                 if (!v[n])
-                        goto oom;
-                v[++n] = NULL;
+                        return -ENOMEM;
+                n++;
         }
         qsort(v, n, sizeof(char *), cmp_str);
-        *ret = v;
+        *ret = TAKE_PTR(v);
         return 0;
-oom:
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-        return -ENOMEM;
 }
