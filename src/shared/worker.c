@@ -35,6 +35,8 @@
  * seconds would otherwise hold a thread for hours). */
 typedef struct ConnTrack {
         int fd;
+        struct sockaddr_storage peer;   /* to know fd still is this connection */
+        socklen_t peer_len;
         uint64_t start;
         atomic_bool headers_done;
         bool reaped;
@@ -501,7 +503,23 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                 return;
         /* MHD may refuse a request (oversized headers) before on_request. */
         const char *method = r->method ?: "-", *path = r->path ?: strna(r->raw_path);
+        static const char *const termination[] = {
+                [MHD_REQUEST_TERMINATED_COMPLETED_OK] = "completed",
+                [MHD_REQUEST_TERMINATED_WITH_ERROR] = "error",
+                [MHD_REQUEST_TERMINATED_TIMEOUT_REACHED] = "timeout",
+                [MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN] = "shutdown",
+                [MHD_REQUEST_TERMINATED_READ_ERROR] = "read-error",
+                [MHD_REQUEST_TERMINATED_CLIENT_ABORT] = "client-abort",
+        };
+        const char *how = (unsigned) toe < ELEMENTSOF(termination) ? termination[toe] : "unknown";
+
         snprintf(status, sizeof(status), "%u", r->replied ? r->status : 0);
+        if (!r->replied)
+                /* Closing without an answer should only ever be the client's doing. */
+                log_struct(toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR
+                                   ? LOG_INFO : LOG_WARNING,
+                           ((LogField[]) { { "PEER", r->peer }, { "TERMINATION", how }, {} }),
+                           "Connection from %s closed without a response (%s)", r->peer, how);
         snprintf(duration, sizeof(duration), "%llu",
                  (unsigned long long) ((now_usec() - r->start_usec) / 1000));
         /* The audit line: one per request, never with bodies or var values. */
@@ -533,6 +551,9 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
                 if (!t)
                         return;
                 t->fd = ci ? ci->connect_fd : -1;
+                t->peer_len = sizeof(t->peer);
+                if (t->fd < 0 || getpeername(t->fd, (struct sockaddr *) &t->peer, &t->peer_len) < 0)
+                        t->fd = -1;
                 t->start = now_usec();
                 pthread_mutex_lock(&w.tracks_lock);
                 t->next = w.tracks;
@@ -572,6 +593,15 @@ static void reap_slow_headers(void) {
                         continue;
                 if (now - t->start < HEADER_DEADLINE_USEC)
                         continue;
+                /* MHD may have closed the fd and its number been reused
+                 * before the close notification removes this record. */
+                struct sockaddr_storage ss;
+                socklen_t sl = sizeof(ss);
+                if (getpeername(t->fd, (struct sockaddr *) &ss, &sl) < 0 || sl != t->peer_len ||
+                    memcmp(&ss, &t->peer, sl) != 0) {
+                        t->reaped = true;
+                        continue;
+                }
                 (void) shutdown(t->fd, SHUT_RDWR);
                 t->reaped = true;
         }

@@ -299,7 +299,7 @@ class Node:
 
 
 @pytest.fixture(scope="session")
-def node():
+def node(request):
     workdir = tempfile.mkdtemp(prefix="tailkitd-test-")
     n = Node(MODE, workdir)
     n.start()
@@ -307,7 +307,11 @@ def node():
         yield n
     finally:
         n.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        # Keep the logs of a failing run for the post-mortem.
+        if os.environ.get("TAILKITD_TEST_KEEP") or request.session.testsfailed:
+            print(f"\ntest workdir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
