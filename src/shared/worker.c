@@ -515,9 +515,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 
         snprintf(status, sizeof(status), "%u", r->replied ? r->status : 0);
         if (!r->replied)
-                /* Closing without an answer should only ever be the client's doing. */
-                log_struct(toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR
-                                   ? LOG_INFO : LOG_WARNING,
+                /* Closing without an answer should only ever be the client's
+                 * doing, or libmicrohttpd refusing a malformed or oversized
+                 * header block itself (with its own 4xx) before on_request. */
+                log_struct(toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
+                           !r->connection ? LOG_INFO : LOG_WARNING,
                            ((LogField[]) { { "PEER", r->peer }, { "TERMINATION", how }, {} }),
                            "Connection from %s closed without a response (%s)", r->peer, how);
         snprintf(duration, sizeof(duration), "%llu",
