@@ -587,13 +587,16 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 /* Closes connections whose headers did not arrive in time. shutdown() wakes
  * the connection's thread, which then closes it through MHD. */
 static void reap_slow_headers(void) {
-        uint64_t now = now_usec();
+        uint64_t now;
 
         pthread_mutex_lock(&w.tracks_lock);
+        /* Read the clock under the lock: a connection added just before we
+         * took it must not look (unsigned) ages old. */
+        now = now_usec();
         for (ConnTrack *t = w.tracks; t; t = t->next) {
                 if (t->reaped || atomic_load(&t->headers_done) || t->fd < 0)
                         continue;
-                if (now - t->start < HEADER_DEADLINE_USEC)
+                if (t->start > now || now - t->start < HEADER_DEADLINE_USEC)
                         continue;
                 /* MHD may have closed the fd and its number been reused
                  * before the close notification removes this record. */
