@@ -97,16 +97,6 @@ static bool at_end(const Lexer *l) {
         return *l->p == '\0' || *l->p == '#';
 }
 
-static int unhex(char c) {
-        if (is_digit(c))
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static size_t utf8_encode(uint32_t cp, char *out) {
         if (cp < 0x80) {
                 out[0] = (char) cp;
@@ -182,7 +172,7 @@ static int lex_string(Lexer *l, char **ret) {
                         uint32_t cp = 0;
 
                         for (unsigned i = 0; i < digits; i++) {
-                                int h = unhex(p[2 + i]);
+                                int h = unhexchar(p[2 + i]);
                                 if (h < 0)
                                         return lex_fail(l, "invalid escape: \\%c needs %u hex digits", c, digits);
                                 cp = cp << 4 | (uint32_t) h;

@@ -97,3 +97,14 @@ static inline char *memdup_str(const void *p, size_t n) {
         s[n] = 0;
         return s;
 }
+
+/* The value of a hex digit, or -1. */
+static inline int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

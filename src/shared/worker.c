@@ -754,16 +754,6 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decoding for paths and query values, in place. "%00" stays as it
  * is: a decoded NUL would cut the string short, so "/vars/p/e/A%00B" would
  * otherwise reach the handler as key "A". Left encoded, it fails validation. */
@@ -773,7 +763,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
         for (const char *in = s; *in; in++) {
                 int hi, lo;
 
-                if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 && (hi | lo) != 0) {
+                if (in[0] == '%' && (hi = unhexchar(in[1])) >= 0 && (lo = unhexchar(in[2])) >= 0 && (hi | lo) != 0) {
                         *out++ = (char) (hi * 16 + lo);
                         in += 2;
                 } else
