@@ -345,7 +345,7 @@ static void request_begin(Request *r) {
                         reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "tailkitd.conf is invalid", w.cfg_error);
                         return;
                 }
-                if (w.def->available && w.def->available(&error, &hint) < 0) {
+                if (w.def->available && w.def->available(r, &error, &hint) < 0) {
                         reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, error, hint);
                         return;
                 }

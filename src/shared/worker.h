@@ -42,8 +42,10 @@ typedef struct WorkerDefinition {
         const Route *routes;
         size_t n_routes;
         /* Optional: 0 when the integration can serve; else a 503 with error
-         * and hint (static strings or strings owned by the integration). */
-        int (*available)(const char **error, const char **hint);
+         * and hint (static strings or strings owned by the integration). It
+         * may keep what it loaded (its config) in r->userdata for the
+         * handler, so the request reads it once. */
+        int (*available)(Request *r, const char **error, const char **hint);
         int (*init)(void);
         void (*done)(void);
         bool (*busy)(void);          /* e.g. running jobs keep the worker up */

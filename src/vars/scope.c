@@ -15,48 +15,48 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-static void vars_config_donep(VarsConfig *c) {
-        vars_config_done(c);
+static void vars_config_free(void *p) {
+        vars_config_done(p);
+        free(p);
 }
 
-static int load_config(VarsConfig *ret, char **error) {
-        ConfigErrors errors = {};
-        int r;
-
-        *error = NULL;
-        r = vars_config_load(config_dir(), ret, &errors);
-        if (r < 0 && errors.n > 0)
-                *error = strdup(errors.messages[0]);
-        config_errors_done(&errors);
-        return r;
-}
-
-int vars_available(const char **error, const char **hint) {
+/* Loads vars.toml once per request; the handlers read it from r->userdata. */
+int vars_available(Request *r, const char **error, const char **hint) {
         static __thread char buf[1024];
-        _cleanup_(vars_config_donep) VarsConfig c = {};
-        _cleanup_free_ char *detail = NULL;
-        int r;
+        ConfigErrors errors = {};
+        VarsConfig *c;
+        int e;
 
-        r = load_config(&c, &detail);
-        if (r >= 0)
-                return 0;
-        if (r == -ENOENT) {
-                *error = "vars integration not configured on this node";
-                snprintf(buf, sizeof(buf), "create %s/vars.toml with a [[scope]] to enable it", config_dir());
-        } else {
-                *error = "vars.toml is invalid";
-                snprintf(buf, sizeof(buf), "%s", detail ?: "run tailkitd --check-config");
+        c = calloc(1, sizeof(VarsConfig));
+        if (!c) {
+                *error = "out of memory";
+                return -ENOMEM;
         }
-        *hint = buf;
-        return -EINVAL;
+        e = vars_config_load(config_dir(), c, &errors);
+        if (e >= 0) {
+                r->userdata = c;
+                r->userdata_free = vars_config_free;
+        } else {
+                free(c);
+                if (e == -ENOENT) {
+                        *error = "vars integration not configured on this node";
+                        snprintf(buf, sizeof(buf), "create %s/vars.toml with a [[scope]] to enable it", config_dir());
+                } else {
+                        *error = "vars.toml is invalid";
+                        snprintf(buf, sizeof(buf), "%s", errors.n > 0 ? errors.messages[0] : "run tailkitd --check-config");
+                }
+                *hint = buf;
+        }
+        config_errors_done(&errors);
+        return e < 0 ? -EINVAL : 0;
 }
 
 /* Finds the configured scope of project/env (an env-specific scope wins
  * over a project-wide one) and checks the operation against it. Replies and
  * returns < 0 when the request must stop. */
-static int resolve_scope(Request *r, bool write, VarsConfig *cfg) {
+static int resolve_scope(Request *r, bool write) {
         const char *project = r->args[0], *env = r->args[1];
-        _cleanup_free_ char *detail = NULL;
+        const VarsConfig *cfg = r->userdata;
         const VarsScope *found = NULL;
         char hint[512];
 
@@ -65,8 +65,6 @@ static int resolve_scope(Request *r, bool write, VarsConfig *cfg) {
         if (!vars_name_is_valid(env))
                 return reply_error(r, 400, "invalid env name", "env names match " VARS_NAME_RULE " (at most 64 characters)"), -EINVAL;
 
-        if (load_config(cfg, &detail) < 0)
-                return reply_error(r, 503, "vars.toml is invalid", detail), -EINVAL;
         for (size_t i = 0; i < cfg->n_scopes; i++) {
                 const VarsScope *s = &cfg->scopes[i];
                 if (!streq(s->project, project))
@@ -117,19 +115,14 @@ static void log_write(Request *r, const char *action, const char *key) {
 }
 
 int vars_list(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
-        _cleanup_free_ char *detail = NULL;
+        const VarsConfig *cfg = r->userdata;
         json_object *a;
-        int e;
 
-        e = load_config(&cfg, &detail);
-        if (e < 0)
-                return reply_error(r, 503, "vars.toml is invalid", detail);
         a = json_object_new_array();
         if (!a)
                 return -ENOMEM;
-        for (size_t i = 0; i < cfg.n_scopes; i++) {
-                const VarsScope *s = &cfg.scopes[i];
+        for (size_t i = 0; i < cfg->n_scopes; i++) {
+                const VarsScope *s = &cfg->scopes[i];
                 json_object *o = json_object_new_object(), *envs = json_object_new_array();
                 char **have = NULL;
 
@@ -152,13 +145,12 @@ int vars_list(Request *r) {
 }
 
 int vars_scope_get(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
         _cleanup_(json_object_putp) json_object *scope = NULL;
         const char *format = request_query(r, "format");
         json_object *out;
         int e;
 
-        if (resolve_scope(r, false, &cfg) < 0)
+        if (resolve_scope(r, false) < 0)
                 return 0;
         if (format && !streq(format, "json") && !streq(format, "env"))
                 return reply_error(r, 400, "unknown format", "use ?format=json (the default) or ?format=env");
@@ -190,10 +182,9 @@ int vars_scope_get(Request *r) {
 }
 
 int vars_scope_delete(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
         int e;
 
-        if (resolve_scope(r, true, &cfg) < 0)
+        if (resolve_scope(r, true) < 0)
                 return 0;
         e = store_delete(r->args[0], r->args[1]);
         if (e < 0)
@@ -203,13 +194,12 @@ int vars_scope_delete(Request *r) {
 }
 
 int vars_key_get(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
         _cleanup_(json_object_putp) json_object *scope = NULL;
         const char *key = r->args[2];
         json_object *val, *o;
         int e;
 
-        if (resolve_scope(r, false, &cfg) < 0 || check_key(r, key) < 0)
+        if (resolve_scope(r, false) < 0 || check_key(r, key) < 0)
                 return 0;
         e = store_read(r->args[0], r->args[1], &scope);
         if (e < 0)
@@ -254,12 +244,11 @@ static bool content_type_is_json(Request *r) {
 }
 
 int vars_key_put(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
         _cleanup_(json_object_putp) json_object *body = NULL;
         PutEdit edit = { .key = r->args[2] };
         int e;
 
-        if (resolve_scope(r, true, &cfg) < 0 || check_key(r, edit.key) < 0)
+        if (resolve_scope(r, true) < 0 || check_key(r, edit.key) < 0)
                 return 0;
 
         if (content_type_is_json(r)) {
@@ -317,11 +306,10 @@ static int edit_delete(json_object *scope, void *userdata) {
 }
 
 int vars_key_delete(Request *r) {
-        _cleanup_(vars_config_donep) VarsConfig cfg = {};
         const char *key = r->args[2];
         int e;
 
-        if (resolve_scope(r, true, &cfg) < 0 || check_key(r, key) < 0)
+        if (resolve_scope(r, true) < 0 || check_key(r, key) < 0)
                 return 0;
         e = store_update(r->args[0], r->args[1], request_caller_name(r), edit_delete, (void *) key);
         if (e < 0)

@@ -3,7 +3,7 @@
 
 #include "worker.h"
 
-int vars_available(const char **error, const char **hint);
+int vars_available(Request *r, const char **error, const char **hint);
 
 int vars_list(Request *r);
 int vars_scope_get(Request *r);
