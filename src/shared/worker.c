@@ -96,30 +96,30 @@ int reply_data(Request *r, unsigned status, const char *content_type, const void
                      content_type);
 }
 
-int reply_json(Request *r, unsigned status, json_object *obj) {
-        const char *s;
+/* A response whose body is obj as JSON plus "\n"; takes ownership of obj. */
+static struct MHD_Response *json_response(json_object *obj) {
+        const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        struct MHD_Response *resp = NULL;
         size_t len;
         char *buf;
-        int ret;
 
-        s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s) {
-                json_object_put(obj);
-                return -ENOMEM;
+        if (s) {
+                len = strlen(s);
+                buf = malloc(len + 1);
+                if (buf) {
+                        memcpy(buf, s, len);
+                        buf[len] = '\n';
+                        resp = MHD_create_response_from_buffer(len + 1, buf, MHD_RESPMEM_MUST_FREE);
+                        if (!resp)
+                                free(buf);
+                }
         }
-        len = strlen(s);
-        buf = malloc(len + 1);
-        if (!buf) {
-                json_object_put(obj);
-                return -ENOMEM;
-        }
-        memcpy(buf, s, len);
-        buf[len] = '\n';
         json_object_put(obj);
-        ret = queue(r, status,
-                    MHD_create_response_from_buffer(len + 1, buf, MHD_RESPMEM_MUST_FREE),
-                    "application/json");
-        return ret;
+        return resp;
+}
+
+int reply_json(Request *r, unsigned status, json_object *obj) {
+        return queue(r, status, json_response(obj), "application/json");
 }
 
 int reply_error(Request *r, unsigned status, const char *error, const char *hint) {
@@ -317,19 +317,13 @@ static void request_begin(Request *r) {
                 if (path_known) {
                         json_object *o = json_object_new_object();
                         struct MHD_Response *resp;
-                        const char *s;
 
                         json_object_object_add(o, "error", json_object_new_string("method not allowed"));
                         json_object_object_add(o, "hint", json_object_new_string(allow));
-                        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-                        _cleanup_free_ char *body = NULL;
-                        if (asprintf(&body, "%s\n", s) >= 0) {
-                                resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
-                                if (resp)
-                                        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-                                queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "application/json");
-                        }
-                        json_object_put(o);
+                        resp = json_response(o);
+                        if (resp)
+                                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+                        queue(r, MHD_HTTP_METHOD_NOT_ALLOWED, resp, "application/json");
                 } else
                         reply_errorf(r, MHD_HTTP_NOT_FOUND, NULL, "no such endpoint: %s", r->path);
                 return;
