@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "fdpass.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
@@ -94,6 +96,39 @@ int reply_data(Request *r, unsigned status, const char *content_type, const void
         return queue(r, status,
                      MHD_create_response_from_buffer(size, (void *) data, MHD_RESPMEM_MUST_COPY),
                      content_type);
+}
+
+int reply_stream(Request *r, unsigned status, const char *content_type, uint64_t size,
+                 MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls) {
+        /* 32 KiB blocks: the thread's buffer, not the body, bounds memory. */
+        struct MHD_Response *resp = MHD_create_response_from_callback(size, 32 * 1024, reader, cls, free_cls);
+
+        if (!resp) {
+                if (free_cls)
+                        free_cls(cls);
+                return -ENOMEM;
+        }
+        return queue(r, status, resp, content_type);
+}
+
+bool request_is_json(Request *r) {
+        const char *ct = request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        size_t n = STRLEN("application/json");
+
+        if (!ct || strncasecmp(ct, "application/json", n) != 0)
+                return false;
+        ct += n;
+        ct += strspn(ct, " \t");
+        return *ct == 0 || *ct == ';';
+}
+
+int request_json_body(Request *r, json_object **ret) {
+        *ret = NULL;
+        if (r->body_size == 0)
+                return -ENODATA;
+        if (!request_is_json(r))
+                return -EMEDIUMTYPE;
+        return json_parse_strict(r->body, r->body_size, ret);
 }
 
 /* A response whose body is obj as JSON plus "\n"; takes ownership of obj. */

@@ -97,3 +97,19 @@ int reply_error(Request *r, unsigned status, const char *error, const char *hint
 int reply_errorf(Request *r, unsigned status, const char *hint, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
 int reply_data(Request *r, unsigned status, const char *content_type, const void *data, size_t size);
+/* A body produced piece by piece while it is sent, so that its size never
+ * sits in memory: MHD calls reader(cls, pos, buf, max) from the connection's
+ * thread until it returns MHD_CONTENT_READER_END_OF_STREAM (or
+ * END_WITH_ERROR, which cuts the connection); free_cls(cls) runs when the
+ * response is done, also when the reply could not be queued. size may be
+ * MHD_SIZE_UNKNOWN (the body is then sent chunked). */
+int reply_stream(Request *r, unsigned status, const char *content_type, uint64_t size,
+                 MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls);
+
+/* Whether the request's Content-Type is application/json (parameters such
+ * as "; charset=utf-8" allowed, nothing else). */
+bool request_is_json(Request *r);
+/* The body as one JSON value (json_parse_strict: no trailing bytes).
+ * -ENODATA: no body; -EMEDIUMTYPE: Content-Type is not application/json;
+ * -EBADMSG: not valid JSON. */
+int request_json_body(Request *r, json_object **ret);
