@@ -30,6 +30,7 @@
 #define REQUEST_LINE_TIMEOUT_USEC (5ULL * 1000000ULL)
 #define LINGER_TIMEOUT_USEC (1ULL * 1000000ULL)
 #define MAX_CONNECTIONS 1024
+#define MAX_LISTENERS 16
 
 typedef enum ConnState {
         CONN_PEEKING,
@@ -43,15 +44,26 @@ typedef struct Conn {
         struct Conn *prev, *next;
 } Conn;
 
+/* epoll data.ptr is a Conn or one of these: the tag tells them apart. */
+typedef struct Listener {
+        int fd;
+} Listener;
+
 static struct {
-        int listen_fd;
+        Listener listeners[MAX_LISTENERS];
+        size_t n_listeners;
         int epoll_fd;
         Conn *conns;
         unsigned n_conns;
         uint64_t idle_timeout_usec;  /* 0: never */
         uint64_t last_activity;
         const char *listen_arg;
-} d = { .listen_fd = -1, .epoll_fd = -1 };
+} d = { .epoll_fd = -1 };
+
+static bool is_listener(const void *ptr) {
+        const Listener *l = ptr;
+        return l >= d.listeners && l < d.listeners + MAX_LISTENERS;
+}
 
 static const char *reason_phrase(int status) {
         switch (status) {
@@ -115,8 +127,21 @@ static void conn_fail(Conn *c, int status, const char *error, const char *hint) 
         conn_linger(c);
 }
 
-static void conn_hand_off(Conn *c, const char *integration) {
-        char path[256], hint[1024];
+/* GET /integrations/{docker,systemd,metrics}/available must answer even when
+ * that worker is not installed: the Go client asks before using one (SPEC §1.5). */
+static void conn_hand_off(Conn *c, const char *integration, bool probe);
+
+static bool is_availability_probe(const RequestLine *rl, const char *path) {
+        bool get = (rl->method_len == 3 && memcmp(rl->method, "GET", 3) == 0) ||
+                   (rl->method_len == 4 && memcmp(rl->method, "HEAD", 4) == 0);
+
+        return get &&
+               startswith(path, "/integrations/") && endswith(path, "/available") &&
+               strchr(path + STRLEN("/integrations/"), '/') == path + strlen(path) - STRLEN("/available");
+}
+
+static void conn_hand_off(Conn *c, const char *integration, bool probe) {
+        char path[256], hint[1024], error[128];
         _cleanup_close_ int sock = -1;
         int r;
 
@@ -124,14 +149,33 @@ static void conn_hand_off(Conn *c, const char *integration) {
                 sock = -ENAMETOOLONG;
         else
                 sock = seqpacket_connect(path);
+        if (sock == -EAGAIN) {
+                /* The worker does not accept (stopped, stuck, restarting): its
+                 * backlog is full. Never wait for it; the others go on. */
+                log_struct(LOG_WARNING, ((LogField[]) { { "INTEGRATION", integration }, {} }),
+                           "Worker socket %s is full: tailkitd@%s.service is not accepting connections",
+                           path, integration);
+                snprintf(hint, sizeof(hint),
+                         "the %s worker is not accepting connections (its socket %s is full); retry later, "
+                         "or see: systemctl status tailkitd@%s.service",
+                         integration, path, integration);
+                snprintf(error, sizeof(error), "integration %s is busy", integration);
+                conn_fail(c, 503, error, hint);
+                return;
+        }
         if (sock < 0) {
+                if (probe && (sock == -ENOENT || sock == -ECONNREFUSED)) {
+                        /* Not installed: the tools worker checks the caller's
+                         * identity and answers {"available": false}. */
+                        conn_hand_off(c, "tools", false);
+                        return;
+                }
                 log_struct(LOG_WARNING, ((LogField[]) { { "INTEGRATION", integration }, {} }),
                            "Cannot reach worker socket %s: %s", path, strerror(-sock));
                 snprintf(hint, sizeof(hint),
                          "the worker socket %s is missing or refused the connection; "
                          "enable it with: systemctl enable --now tailkitd@%s.socket",
                          path, integration);
-                char error[128];
                 snprintf(error, sizeof(error), "integration %s is not available on this node", integration);
                 conn_fail(c, 503, error, hint);
                 return;
@@ -140,7 +184,8 @@ static void conn_hand_off(Conn *c, const char *integration) {
         if (r < 0) {
                 log_struct(LOG_WARNING, ((LogField[]) { { "INTEGRATION", integration }, {} }),
                            "Cannot pass connection to %s: %s", path, strerror(-r));
-                conn_fail(c, 503, "worker did not take the connection", "retry; see journalctl TAILKITD_COMPONENT=dispatch");
+                snprintf(hint, sizeof(hint), "retry; see: systemctl status tailkitd@%s.service", integration);
+                conn_fail(c, 503, "worker did not take the connection", hint);
                 return;
         }
         conn_free(c);
@@ -203,12 +248,12 @@ static void conn_process(Conn *c, uint32_t events) {
                           "and /integrations/{docker,systemd,metrics}");
                 return;
         }
-        conn_hand_off(c, integration);
+        conn_hand_off(c, integration, is_availability_probe(&rl, path));
 }
 
-static void accept_connections(void) {
+static void accept_connections(const Listener *l) {
         for (;;) {
-                int fd = accept4(d.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return;
@@ -384,6 +429,72 @@ static uint64_t configured_idle_timeout(void) {
         return idle_timeout_usec(sec);
 }
 
+static int add_listener(int fd) {
+        Listener *l;
+        int flags;
+
+        if (d.n_listeners >= MAX_LISTENERS)
+                return log_error_errno(EMFILE, "More than %d listening sockets; ignoring the rest", MAX_LISTENERS);
+        flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+                (void) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        l = &d.listeners[d.n_listeners];
+        l->fd = fd;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+        if (epoll_ctl(d.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return log_error_errno(errno, "epoll_ctl() failed: %m");
+        d.n_listeners++;
+        return 0;
+}
+
+/* Every listening stream socket systemd passes is served (IPv4 and IPv6, or
+ * loopback and the tailnet address); anything else is reported and left alone. */
+static int take_activated_sockets(void) {
+        int n = sd_listen_fds(1);
+
+        if (n < 0)
+                return log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
+        if (n == 0)
+                return log_error_errno(EINVAL, "No socket passed by systemd: start tailkitd.socket, "
+                                       "or use --listen to run by hand");
+        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+                if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+                        log_warning("Socket %d passed by systemd is not a listening stream socket "
+                                    "(ListenStream=); ignoring it", fd - SD_LISTEN_FDS_START);
+                        continue;
+                }
+                (void) add_listener(fd);
+        }
+        if (d.n_listeners == 0)
+                return log_error_errno(EINVAL, "None of the %d sockets passed by systemd is a listening "
+                                       "stream socket (ListenStream=)", n);
+        return 0;
+}
+
+static bool connection_pending(void) {
+        for (size_t i = 0; i < d.n_listeners; i++) {
+                struct pollfd p = { .fd = d.listeners[i].fd, .events = POLLIN };
+                if (poll(&p, 1, 0) > 0)
+                        return true;
+        }
+        return false;
+}
+
+static volatile sig_atomic_t terminate;
+
+static void on_terminate(int sig) {
+        terminate = 1;
+}
+
+static void wait_for_termination(void) {
+        struct sigaction sa = { .sa_handler = on_terminate };
+
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        while (!terminate)
+                pause();
+}
+
 static void raise_nofile(void) {
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -403,42 +514,25 @@ int main(int argc, char *argv[]) {
         signal(SIGPIPE, SIG_IGN);
         raise_nofile();
 
-        if (d.listen_arg) {
-                d.listen_fd = listen_on(d.listen_arg);
-                if (d.listen_fd < 0)
-                        return 1;
-        } else {
-                n = sd_listen_fds(1);
-                if (n < 0) {
-                        log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
-                        return 1;
-                }
-                if (n != 1) {
-                        log_error("Expected exactly one socket from systemd, got %d (use --listen to run by hand)", n);
-                        return 1;
-                }
-                d.listen_fd = SD_LISTEN_FDS_START;
-                if (sd_is_socket(d.listen_fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-                        log_error("The socket passed by systemd is not a listening stream socket");
-                        return 1;
-                }
-                r = fcntl(d.listen_fd, F_GETFL);
-                if (r >= 0)
-                        (void) fcntl(d.listen_fd, F_SETFL, r | O_NONBLOCK);
-        }
-
-        d.idle_timeout_usec = configured_idle_timeout();
         d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (d.epoll_fd < 0) {
                 log_error_errno(errno, "epoll_create1() failed: %m");
                 return 1;
         }
-        struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
-        if (epoll_ctl(d.epoll_fd, EPOLL_CTL_ADD, d.listen_fd, &lev) < 0) {
-                log_error_errno(errno, "epoll_ctl() failed: %m");
-                return 1;
+        if (d.listen_arg) {
+                r = listen_on(d.listen_arg);
+                if (r < 0 || add_listener(r) < 0)
+                        return 1;
+        } else if (take_activated_sockets() < 0) {
+                /* Exiting would make systemd start us again at once and trip
+                 * the socket's trigger limit: the node would stop answering
+                 * until someone runs reset-failed. Say what is wrong and stay. */
+                (void) sd_notifyf(0, "READY=1\nSTATUS=No usable listening socket; see journalctl -u tailkitd.service");
+                wait_for_termination();
+                return 0;
         }
 
+        d.idle_timeout_usec = configured_idle_timeout();
         d.last_activity = now_usec();
         (void) sd_notify(0, "READY=1\nSTATUS=Dispatching connections");
         log_debug("Dispatching to workers in %s", runtime_dir());
@@ -456,8 +550,8 @@ int main(int argc, char *argv[]) {
                         return 1;
                 }
                 for (int i = 0; i < n; i++) {
-                        if (!events[i].data.ptr)
-                                accept_connections();
+                        if (is_listener(events[i].data.ptr))
+                                accept_connections(events[i].data.ptr);
                         else
                                 conn_process(events[i].data.ptr, events[i].events);
                 }
@@ -466,8 +560,7 @@ int main(int argc, char *argv[]) {
                 expire_connections(now);
                 if (!d.conns && d.idle_timeout_usec > 0 && now - d.last_activity >= d.idle_timeout_usec) {
                         /* A connection may have arrived since the last wait: serve it first. */
-                        struct pollfd p = { .fd = d.listen_fd, .events = POLLIN };
-                        if (poll(&p, 1, 0) > 0)
+                        if (connection_pending())
                                 continue;
                         log_debug("Idle for %llu s, exiting", (unsigned long long) (d.idle_timeout_usec / 1000000));
                         (void) sd_notify(0, "STOPPING=1");

@@ -31,6 +31,8 @@ static const ConfigKey caps_keys[] = {
 
 static const ConfigKey server_keys[] = {
         { "idle_timeout", CONFIG_INT },
+        { "request_timeout", CONFIG_INT },
+        { "min_upload_rate", CONFIG_SIZE },
         {},
 };
 
@@ -60,6 +62,8 @@ void daemon_config_done(DaemonConfig *c) {
 static int daemon_config_defaults(DaemonConfig *c) {
         *c = (DaemonConfig) {
                 .idle_timeout_sec = DEFAULT_IDLE_TIMEOUT_SEC,
+                .request_timeout_sec = DEFAULT_REQUEST_TIMEOUT_SEC,
+                .min_upload_rate = DEFAULT_MIN_UPLOAD_RATE,
                 .exec = {
                         .memory_max = DEFAULT_MEMORY_MAX,
                         .tasks_max = DEFAULT_TASKS_MAX,
@@ -151,15 +155,35 @@ static int apply_caps(DaemonConfig *c, ConfigDocument *doc, ConfigErrors *errors
 }
 
 static void apply_server(DaemonConfig *c, ConfigDocument *doc, ConfigErrors *errors) {
-        const ConfigEntry *e = config_table_get(config_document_section(doc, "server"), "idle_timeout");
+        const ConfigTable *t = config_document_section(doc, "server");
+        const ConfigEntry *e;
 
-        if (!e)
-                return;
-        if (e->integer < 0)
-                config_document_error(doc, errors, e->line,
-                                      "'idle_timeout' must be a number of seconds, or 0 to never exit when idle");
-        else
-                c->idle_timeout_sec = (uint64_t) e->integer;
+        e = config_table_get(t, "idle_timeout");
+        if (e) {
+                if (e->integer < 0)
+                        config_document_error(doc, errors, e->line,
+                                              "'idle_timeout' must be a number of seconds, or 0 to never exit when idle");
+                else
+                        c->idle_timeout_sec = (uint64_t) e->integer;
+        }
+
+        e = config_table_get(t, "request_timeout");
+        if (e) {
+                if (e->integer < 1 || e->integer > 3600)
+                        config_document_error(doc, errors, e->line,
+                                              "'request_timeout' must be a number of seconds from 1 to 3600");
+                else
+                        c->request_timeout_sec = (uint64_t) e->integer;
+        }
+
+        e = config_table_get(t, "min_upload_rate");
+        if (e) {
+                if (e->size == 0)
+                        config_document_error(doc, errors, e->line,
+                                              "'min_upload_rate' must be a positive number of bytes per second (\"16K\")");
+                else
+                        c->min_upload_rate = e->size;
+        }
 }
 
 static void apply_exec(DaemonConfig *c, ConfigDocument *doc, ConfigErrors *errors) {

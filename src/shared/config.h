@@ -32,12 +32,20 @@ int parse_percent(const char *s, unsigned *ret);
 
 #define DEFAULT_TAILSCALE_SOCKET "/var/run/tailscale/tailscaled.sock"
 #define DEFAULT_IDLE_TIMEOUT_SEC 30
+#define DEFAULT_REQUEST_TIMEOUT_SEC 30
+#define DEFAULT_MIN_UPLOAD_RATE (16 * 1024)
 
 typedef struct DaemonConfig {
         char *tailscale_socket;
         char **cap_domains;          /* always starts with "tailscale.com" */
         size_t n_cap_domains;
         uint64_t idle_timeout_sec;
+        /* Each request's headers and body must arrive within
+         * request_timeout_sec, plus one second per min_upload_rate bytes of
+         * body received: a large upload at a sane rate always finishes, a
+         * trickle is cut. */
+        uint64_t request_timeout_sec;
+        uint64_t min_upload_rate;    /* bytes per second */
         struct {
                 uint64_t memory_max;         /* bytes, default 512M */
                 uint64_t tasks_max;          /* default 64 */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -13,7 +14,10 @@ int seqpacket_connect(const char *path) {
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
 
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        /* Non-blocking: a worker that does not accept (stopped, stuck,
+         * crash-looping) fills its backlog, and connect() then fails with
+         * EAGAIN instead of freezing the caller. */
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return negative_errno();
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
@@ -41,7 +45,7 @@ int fd_send(int sock, int fd) {
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof(int));
 
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
                 return negative_errno();
         return 0;
 }
@@ -91,4 +95,19 @@ int fd_recv(int sock, int *ret) {
         }
         *ret = received;
         return 1;
+}
+
+bool fd_is_tcp_stream(int fd) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int type = 0, proto = 0;
+        socklen_t tl = sizeof(type), pl = sizeof(proto);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM)
+                return false;
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) < 0 || proto != IPPROTO_TCP)
+                return false;
+        if (getpeername(fd, (struct sockaddr *) &ss, &sl) < 0)
+                return false;
+        return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
 }

@@ -70,9 +70,29 @@ static const char *level_name(int level) {
         }
 }
 
+/* A field value is logged up to this many bytes (then "…"): bounded lines,
+ * never cut inside an escape or a UTF-8 sequence. */
+#define LOG_VALUE_MAX 2048
+
+/* Length of s to log: at most LOG_VALUE_MAX, backed off to a UTF-8 boundary. */
+static size_t value_len(const char *s, bool *cut) {
+        size_t n = strnlen(s, LOG_VALUE_MAX + 1);
+
+        *cut = n > LOG_VALUE_MAX;
+        if (!*cut)
+                return n;
+        n = LOG_VALUE_MAX;
+        while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                n--;
+        return n;
+}
+
 static void json_escape(FILE *f, const char *s) {
+        bool cut;
+        size_t n = value_len(s, &cut);
+
         fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        for (const unsigned char *p = (const unsigned char *) s; p < (const unsigned char *) s + n; p++) {
                 if (*p == '"' || *p == '\\')
                         fprintf(f, "\\%c", *p);
                 else if (*p == '\n')
@@ -84,14 +104,50 @@ static void json_escape(FILE *f, const char *s) {
                 else
                         fputc(*p, f);
         }
+        if (cut)
+                fputs("…", f);
         fputc('"', f);
 }
 
+/* For the console and the journal: control characters (a decoded "%0A" in a
+ * path, say) are written as C escapes, so a caller cannot start a line of
+ * its own; backslashes are doubled so an escape cannot be faked either. */
+static void text_escape(FILE *f, const char *s) {
+        bool cut;
+        size_t n = value_len(s, &cut);
+
+        for (const unsigned char *p = (const unsigned char *) s; p < (const unsigned char *) s + n; p++) {
+                if (*p == '\\')
+                        fputs("\\\\", f);
+                else if (*p == '\n')
+                        fputs("\\n", f);
+                else if (*p == '\r')
+                        fputs("\\r", f);
+                else if (*p == '\t')
+                        fputs("\\t", f);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\x%02x", *p);
+                else
+                        fputc(*p, f);
+        }
+        if (cut)
+                fputs("…", f);
+}
+
+/* One line per record, written with one write() so concurrent threads do not
+ * interleave. The line grows as needed; every value in it is bounded. */
+static void write_line(char *buf, size_t n) {
+        if (!buf)
+                return;
+        (void) !write(STDERR_FILENO, buf, n);
+        free(buf);
+}
+
 static void write_json(int level, const char *msg, int error, const LogField *fields) {
-        char buf[8192];
-        FILE *f = fmemopen(buf, sizeof(buf) - 2, "w");
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
         struct timespec ts;
-        size_t n;
 
         if (!f)
                 return;
@@ -119,33 +175,54 @@ static void write_json(int level, const char *msg, int error, const LogField *fi
                 fputc(':', f);
                 json_escape(f, i->value);
         }
-        fputc('}', f);
-        fflush(f);
-        n = (size_t) ftell(f);
-        fclose(f);
-        buf[n++] = '\n';
-        /* One write() per line so concurrent threads do not interleave. */
-        (void) !write(STDERR_FILENO, buf, n);
+        fputs("}\n", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return;
+        }
+        write_line(buf, n);
 }
 
 static void write_console(int level, const char *msg, int error, const LogField *fields) {
-        char buf[8192];
-        FILE *f = fmemopen(buf, sizeof(buf) - 2, "w");
-        size_t n;
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
 
         if (!f)
                 return;
-        fprintf(f, "%-5s %s: %s", level_name(level), component, msg);
+        fprintf(f, "%-5s %s: ", level_name(level), component);
+        text_escape(f, msg);
         if (error != 0)
                 fprintf(f, ": %s", strerror(abs(error)));
         for (const LogField *i = fields; i && i->key; i++)
-                if (i->value)
-                        fprintf(f, " %s=%s", i->key, i->value);
-        fflush(f);
-        n = (size_t) ftell(f);
-        fclose(f);
-        buf[n++] = '\n';
-        (void) !write(STDERR_FILENO, buf, n);
+                if (i->value) {
+                        fprintf(f, " %s=", i->key);
+                        text_escape(f, i->value);
+                }
+        fputc('\n', f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return;
+        }
+        write_line(buf, n);
+}
+
+/* "NAME=" followed by the escaped value, as one journal field. */
+static char *journal_field(const char *name, const char *value) {
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+
+        if (!f)
+                return NULL;
+        fputs(name, f);
+        fputc('=', f);
+        text_escape(f, value);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
 }
 
 #define MAX_JOURNAL_FIELDS 32
@@ -156,16 +233,21 @@ static void write_journal(int level, const char *msg, int error, const LogField 
         char *strs[MAX_JOURNAL_FIELDS + 8] = {};
         size_t n = 0;
 
-#define ADD(...)                                                               \
+#define PUSH(s)                                                                \
         do {                                                                   \
-                if (asprintf(&strs[n], __VA_ARGS__) >= 0) {                    \
+                if ((strs[n] = (s))) {                                         \
                         iov[n].iov_base = strs[n];                             \
                         iov[n].iov_len = strlen(strs[n]);                      \
                         n++;                                                   \
                 }                                                              \
         } while (0)
+#define ADD(...)                                                               \
+        do {                                                                   \
+                char *_s;                                                      \
+                PUSH(asprintf(&_s, __VA_ARGS__) >= 0 ? _s : NULL);             \
+        } while (0)
 
-        ADD("MESSAGE=%s", msg);
+        PUSH(journal_field("MESSAGE", msg));
         ADD("PRIORITY=%d", level);
         ADD("TAILKITD_COMPONENT=%s", component);
         ADD("SYSLOG_IDENTIFIER=tailkitd-%s", component);
@@ -175,9 +257,13 @@ static void write_journal(int level, const char *msg, int error, const LogField 
         if (error != 0)
                 ADD("ERRNO=%d", abs(error));
         for (const LogField *i = fields; i && i->key && n < ELEMENTSOF(iov); i++)
-                if (i->value)
-                        ADD("TAILKITD_%s=%s", i->key, i->value);
+                if (i->value) {
+                        char name[80];
+                        snprintf(name, sizeof(name), "TAILKITD_%s", i->key);
+                        PUSH(journal_field(name, i->value));
+                }
 #undef ADD
+#undef PUSH
         sd_journal_sendv(iov, (int) n);
         for (size_t i = 0; i < n; i++)
                 free(strs[i]);

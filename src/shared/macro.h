@@ -76,6 +76,11 @@ static inline const char *startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+static inline const char *endswith(const char *s, const char *suffix) {
+        size_t l = strlen(s), sl = strlen(suffix);
+        return l >= sl && memcmp(s + l - sl, suffix, sl) == 0 ? s + l - sl : NULL;
+}
+
 static inline bool isempty(const char *s) {
         return !s || !*s;
 }

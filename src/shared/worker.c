@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 
 #include "fdpass.h"
 #include "json-util.h"
@@ -28,22 +29,28 @@
 #define CONNECTION_LIMIT 256
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)     /* request line + headers */
 #define CONNECTION_IDLE_TIMEOUT_SEC 15
-#define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block */
+#define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block, at most */
 #define THREAD_STACK_SIZE (512 * 1024)
 #define BODY_DRAIN_MAX (2 * 1024 * 1024)           /* read and dropped past a body cap */
 
-/* One per open connection, to enforce the header deadline that MHD's
- * per-read idle timeout cannot (a client sending one byte every few
- * seconds would otherwise hold a thread for hours). */
-typedef struct ConnTrack {
+/* One per open connection, to enforce the request deadline that MHD's
+ * per-read idle timeout cannot: every byte resets that one, so a client
+ * sending one byte every few seconds would otherwise hold a thread for
+ * weeks. Headers must arrive within HEADER_DEADLINE_USEC (or the request
+ * timeout, if shorter), headers and body within request_timeout plus one
+ * second per min_upload_rate bytes of body received. */
+typedef struct ConnTrack ConnTrack;
+struct ConnTrack {
         int fd;
         struct sockaddr_storage peer;   /* to know fd still is this connection */
         socklen_t peer_len;
         uint64_t start;
         atomic_bool headers_done;
+        atomic_bool request_done;       /* the whole body is in (or none is read) */
+        _Atomic uint64_t body_bytes;
         bool reaped;
         struct ConnTrack *prev, *next;
-} ConnTrack;
+};
 
 static struct {
         const WorkerDefinition *def;
@@ -57,6 +64,9 @@ static struct {
         _Atomic uint64_t last_activity;
         pthread_mutex_t tracks_lock;
         ConnTrack *tracks;
+        bool check_peer_unit;        /* run by systemd: only tailkitd.service may */
+        bool peers_hidden;           /* our sandbox hides the peer: socket permissions decide */
+        bool init_failed;            /* the integration could not start: 503 */
 } w = {
         .listen_fd = -1,
         .tracks_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -270,6 +280,14 @@ static bool route_match(const char *pattern, const char *path, char *args_buf, c
         return *pp == 0 && *bp == 0;
 }
 
+static void allow_add(char *allow, size_t size, const char *method) {
+        if (strstr(allow, method) || strlen(allow) + strlen(method) + 3 >= size)
+                return;
+        if (allow[0])
+                strcat(allow, ", ");
+        strcat(allow, method);
+}
+
 static const Route *find_route(Request *r, char *allow, size_t allow_size, bool *path_known) {
         const Route *found = NULL;
 
@@ -280,16 +298,16 @@ static const Route *find_route(Request *r, char *allow, size_t allow_size, bool 
                 if (!route_match(rt->pattern, r->path, NULL, NULL))
                         continue;
                 *path_known = true;
-                if (streq(rt->method, r->method)) {
+                /* HEAD is served for every GET resource (RFC 9110): MHD
+                 * sends the GET answer's headers without its body. */
+                if (streq(rt->method, r->method) || (streq(r->method, "HEAD") && streq(rt->method, "GET"))) {
                         if (!found)
                                 found = rt;
                         continue;
                 }
-                if (!strstr(allow, rt->method) && strlen(allow) + strlen(rt->method) + 3 < allow_size) {
-                        if (allow[0])
-                                strcat(allow, ", ");
-                        strcat(allow, rt->method);
-                }
+                allow_add(allow, allow_size, rt->method);
+                if (streq(rt->method, "GET"))
+                        allow_add(allow, allow_size, "HEAD");
         }
         return found;
 }
@@ -370,6 +388,13 @@ static void request_begin(Request *r) {
         }
 
         if (!r->route->skip_available) {
+                if (w.init_failed) {
+                        char h[256];
+                        snprintf(h, sizeof(h), "the %s worker failed to start; see journalctl -u tailkitd@%s.service",
+                                 w.def->name, w.def->name);
+                        reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "integration failed to start", h);
+                        return;
+                }
                 if (w.cfg_error) {
                         reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "tailkitd.conf is invalid", w.cfg_error);
                         return;
@@ -398,6 +423,13 @@ static void request_begin(Request *r) {
                 return;
         }
 
+        /* A route that takes no body refuses one at once rather than drain
+         * it: a trickled body must not hold the connection. */
+        if (r->route->max_body == 0 && request_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+                reply_errorf(r, MHD_HTTP_CONTENT_TOO_LARGE, "send the request without a body",
+                             "%s %s takes no request body", r->method, r->path);
+                return;
+        }
         cl = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
                 char *end;
@@ -407,6 +439,11 @@ static void request_begin(Request *r) {
                 v = strtoull(cl, &end, 10);
                 if (errno != 0 || *end || end == cl) {
                         reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid Content-Length", NULL);
+                        return;
+                }
+                if (v > 0 && r->route->max_body == 0) {
+                        reply_errorf(r, MHD_HTTP_CONTENT_TOO_LARGE, "send the request without a body",
+                                     "%s %s takes no request body", r->method, r->path);
                         return;
                 }
                 if (v > r->route->max_body) {
@@ -477,6 +514,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                         t = ci->socket_context;
                 if (t)
                         atomic_store(&t->headers_done, true);
+                r->track = t;
 
                 r->connection = connection;
                 r->method = method;
@@ -493,6 +531,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
         }
 
         if (*upload_data_size > 0) {
+                if (r->track)
+                        atomic_fetch_add(&r->track->body_bytes, *upload_data_size);
                 if (r->body_too_large) {
                         /* A chunked body ran past the cap: MHD cannot answer
                          * mid-upload, so drain a bounded amount to reply 413 at
@@ -509,6 +549,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 return MHD_YES;
         }
 
+        if (r->track)
+                atomic_store(&r->track->request_done, true);
         if (r->replied)
                 return MHD_YES;
         if (r->body_too_large)
@@ -613,9 +655,18 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         }
 }
 
-/* Closes connections whose headers did not arrive in time. shutdown() wakes
+static uint64_t track_deadline(const ConnTrack *t) {
+        uint64_t timeout = w.cfg.request_timeout_sec * USEC_PER_SEC;
+
+        if (!atomic_load(&t->headers_done))
+                return t->start + MIN(timeout, HEADER_DEADLINE_USEC);
+        /* Each min_upload_rate bytes received buys one more second. */
+        return t->start + timeout + atomic_load(&t->body_bytes) * USEC_PER_SEC / w.cfg.min_upload_rate;
+}
+
+/* Closes connections whose request did not arrive in time. shutdown() wakes
  * the connection's thread, which then closes it through MHD. */
-static void reap_slow_headers(void) {
+static void reap_stalled_requests(void) {
         uint64_t now;
 
         pthread_mutex_lock(&w.tracks_lock);
@@ -623,9 +674,11 @@ static void reap_slow_headers(void) {
          * took it must not look (unsigned) ages old. */
         now = now_usec();
         for (ConnTrack *t = w.tracks; t; t = t->next) {
-                if (t->reaped || atomic_load(&t->headers_done) || t->fd < 0)
+                char peer[64] = "?";
+
+                if (t->reaped || atomic_load(&t->request_done) || t->fd < 0)
                         continue;
-                if (t->start > now || now - t->start < HEADER_DEADLINE_USEC)
+                if (t->start > now || now < track_deadline(t))
                         continue;
                 /* MHD may have closed the fd and its number been reused
                  * before the close notification removes this record. */
@@ -638,6 +691,10 @@ static void reap_slow_headers(void) {
                 }
                 (void) shutdown(t->fd, SHUT_RDWR);
                 t->reaped = true;
+                (void) whois_format_addr((struct sockaddr *) &t->peer, t->peer_len, peer, sizeof(peer));
+                log_struct(LOG_NOTICE, ((LogField[]) { { "PEER", peer }, {} }),
+                           "Closed the connection from %s: its request %s did not arrive within the deadline",
+                           peer, atomic_load(&t->headers_done) ? "body" : "headers");
         }
         pthread_mutex_unlock(&w.tracks_lock);
 }
@@ -648,16 +705,61 @@ static void add_connection(int fd) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
 
-        if (getpeername(fd, (struct sockaddr *) &ss, &sl) < 0 ||
-            (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+        if (!fd_is_tcp_stream(fd) || getpeername(fd, (struct sockaddr *) &ss, &sl) < 0) {
                 /* Only TCP connections from the tailnet have an identity. */
-                log_warning("Dropping a passed connection that is not a TCP socket");
+                log_warning("Dropping a passed connection that is not a TCP stream socket");
                 close(fd);
                 return;
         }
         atomic_store(&w.last_activity, now_usec());
         if (MHD_add_connection(w.mhd, fd, (struct sockaddr *) &ss, sl) != MHD_YES)
                 log_warning_errno(errno, "Cannot serve a passed connection: %m");
+}
+
+/* Whether conn (a connection on the worker socket) comes from the
+ * dispatcher. Anyone who can connect to the socket could otherwise hand this
+ * worker a socket of their choosing. Under systemd, when this worker can see
+ * other processes (exec: root, no ProtectProc=), the peer must run in
+ * tailkitd.service; a worker whose own sandbox hides its peers relies on the
+ * socket's permissions (group tailkitd-sockets, which only the dispatcher
+ * has). Run by hand: the peer must be root or this worker's own user. */
+static bool sender_is_dispatcher(int conn) {
+        struct ucred uc;
+        socklen_t l = sizeof(uc);
+
+        if (w.check_peer_unit) {
+                _cleanup_free_ char *unit = NULL;
+                int r = sd_peer_get_unit(conn, &unit);
+
+                if (r >= 0 && streq(unit, "tailkitd.service"))
+                        return true;
+                log_struct(LOG_WARNING, ((LogField[]) { { "PEER_UNIT", unit }, {} }),
+                           "Refusing connections passed by %s: only tailkitd.service may pass connections",
+                           r < 0 ? "a process outside any unit" : unit);
+                return false;
+        }
+        if (w.peers_hidden)
+                return true;
+        if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0)
+                return false;
+        if (uc.uid == 0 || uc.uid == getuid())
+                return true;
+        log_warning("Refusing connections passed by uid %u: only the dispatcher may pass connections",
+                    (unsigned) uc.uid);
+        return false;
+}
+
+static void setup_sender_check(void) {
+        _cleanup_free_ char *unit = NULL;
+
+        if (w.listen_path || sd_pid_get_unit(0, &unit) < 0 || !startswith(unit, "tailkitd@"))
+                return;         /* run by hand or by a test harness */
+        /* A sandbox that hides other users' processes (ProtectProc=, user
+         * namespaces) hides PID 1 too. */
+        if (access("/proc/1/cgroup", R_OK) == 0)
+                w.check_peer_unit = true;
+        else
+                w.peers_hidden = true;
 }
 
 static void receive_connections(void) {
@@ -668,6 +770,8 @@ static void receive_connections(void) {
                                 log_warning_errno(errno, "accept() on the worker socket failed: %m");
                         return;
                 }
+                if (!sender_is_dispatcher(conn))
+                        continue;
                 /* The dispatcher sends its fd right after connecting; do not let a
                  * silent peer block this loop. */
                 for (;;) {
@@ -789,7 +893,10 @@ static int parse_argv(int argc, char *argv[]) {
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
         char *out = s;
 
-        for (const char *in = s; *in; in++) {
+        /* MHD hands us raw components: a literal '#' can only start the
+         * fragment, which is the client's and is dropped, as the dispatcher
+         * does ("/health#x" is /health; "?a=1#x" gives a = "1"). */
+        for (const char *in = s; *in && *in != '#'; in++) {
                 int hi, lo;
 
                 if (in[0] == '%' && (hi = unhexchar(in[1])) >= 0 && (lo = unhexchar(in[2])) >= 0 && (hi | lo) != 0) {
@@ -816,7 +923,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 static bool idle(void) {
         /* Asked every second, connections or not: it is also the
          * integration's housekeeping tick. */
-        bool busy = w.def->busy && w.def->busy();
+        bool busy = !w.init_failed && w.def->busy && w.def->busy();
         uint64_t last, now;
 
         if (w.idle_timeout_usec == 0 || atomic_load(&w.active) > 0 || busy)
@@ -858,8 +965,14 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 log_error("Cannot initialise libcurl");
                 return 1;
         }
-        if (def->init && def->init() < 0)
-                return 1;
+        setup_sender_check();
+        if (def->init && def->init() < 0) {
+                /* Exiting would have systemd start us again on the queued
+                 * connection, and again, until the socket's trigger limit
+                 * takes it down. Serve 503s naming the journal instead. */
+                log_error("The %s integration could not start; answering 503 until restarted", def->name);
+                w.init_failed = true;
+        }
 
         w.mhd = MHD_start_daemon(
                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -894,7 +1007,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 }
                 if (n > 0)
                         receive_connections();
-                reap_slow_headers();
+                reap_stalled_requests();
 
                 /* After a burst, hand freed heap back: a worker that served 200
                  * connections should not keep their memory while idle. */
@@ -917,7 +1030,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
 
         (void) sd_notify(0, "STOPPING=1");
         MHD_stop_daemon(w.mhd);
-        if (def->done)
+        if (def->done && !w.init_failed)
                 def->done();
         if (w.listen_path)
                 (void) unlink(w.listen_path);

@@ -69,6 +69,7 @@ struct Request {
         bool replied;
         unsigned status;
         uint64_t start_usec;
+        struct ConnTrack *track;     /* the worker core's deadline record */
         void *userdata;              /* the handler's, freed with userdata_free */
         void (*userdata_free)(void *);
 };

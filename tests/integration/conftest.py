@@ -40,6 +40,10 @@ NOCAPS = "127.0.0.4"     # a peer with no caps
 CUSTOM = "127.0.0.5"     # caps under example.com only
 STRANGER = "127.0.0.99"  # not a tailnet peer
 
+# [server] request_timeout in every mode's tailkitd.conf (short, so the
+# deadline tests finish quickly; tests/system/setup-in-container.sh agrees).
+REQUEST_TIMEOUT = 5
+
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
@@ -170,7 +174,8 @@ class Node:
         self.tools_dir.mkdir(parents=True, exist_ok=True)
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "tailkitd.conf").write_text(
-            f'[tailscale]\nsocket = "{self.fake.sock}"\n\n[caps]\ndomains = ["example.com"]\n')
+            f'[tailscale]\nsocket = "{self.fake.sock}"\n\n[caps]\ndomains = ["example.com"]\n'
+            f'\n[server]\nrequest_timeout = {REQUEST_TIMEOUT}\n')
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "vars.toml").write_text(VARS_TOML)
         self.start_worker("tools")
@@ -326,3 +331,20 @@ def fake(node):
 
 host_only = pytest.mark.skipif(MODE != "host", reason="runs on the host layer")
 system_only = pytest.mark.skipif(MODE != "system", reason="needs the real systemd (system layer)")
+
+
+@pytest.fixture(autouse=True)
+def sockets_stay_up():
+    """Under the real systemd, after every test: tailkitd.socket is still
+    active and no worker socket failed (a start-up error that crash-loops
+    trips the socket's trigger limit, and the node stops answering until
+    someone runs reset-failed: that must never pass unnoticed)."""
+    yield
+    if MODE != "system":
+        return
+    state = subprocess.run(["systemctl", "is-active", "tailkitd.socket"],
+                           capture_output=True, text=True).stdout.strip()
+    failed = subprocess.run(["systemctl", "list-units", "--failed", "--plain", "--no-legend",
+                             "tailkitd.socket", "tailkitd@*.socket"],
+                            capture_output=True, text=True).stdout.strip()
+    assert state == "active" and not failed, f"tailkitd.socket {state}; failed units: {failed}"

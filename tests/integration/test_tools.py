@@ -95,7 +95,7 @@ def test_dot_segments_are_refused(tools):
 def test_wrong_method_is_405_with_allow(tools):
     r = tools.request("POST", "/tools", body=b"")
     assert r.status == 405
-    assert r.headers["allow"] == "GET"
+    assert r.headers["allow"] == "GET, HEAD"
     assert r.json()["error"] == "method not allowed"
 
 

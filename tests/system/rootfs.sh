@@ -14,8 +14,9 @@
 #
 # Environment:
 #   TAILKITD_TEST_MIRROR  Debian mirror URI (default: the first bookworm URI of
-#                         /etc/apt/sources.list.d/debian.sources or
-#                         /etc/apt/sources.list, else http://deb.debian.org/debian)
+#                         the machine's apt sources, /etc/apt/sources.list.d/
+#                         *.sources or *.list, or /etc/apt/sources.list; with
+#                         none there, the build stops and says so)
 #
 # The cached tree is never modified by a test run: container.sh boots it with
 # --volatile=overlay (writes go to a tmpfs). Prints how long it took.
@@ -49,10 +50,11 @@ find_mirror() {
         printf '%s\n' "$TAILKITD_TEST_MIRROR"
         return
     fi
-    local uri=""
-    if [[ -r /etc/apt/sources.list.d/debian.sources ]]; then
-        # deb822: take the URIs of the first stanza whose Suites has bookworm
-        # itself (not only bookworm-security/-updates).
+    local uri="" f
+    # deb822: take the URIs of the first stanza whose Suites has bookworm
+    # itself (not only bookworm-security/-updates).
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -r "$f" && -z "$uri" ]] || continue
         uri=$(awk -v suite="$SUITE" '
             function flush() {
                 if (!found && uris != "" && hassuite) { split(uris, u, " "); print u[1]; found = 1 }
@@ -62,15 +64,19 @@ find_mirror() {
             tolower($1) == "uris:" { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
             tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) hassuite = 1 }
             END { flush() }
-        ' /etc/apt/sources.list.d/debian.sources)
-    fi
-    if [[ -z "$uri" && -r /etc/apt/sources.list ]]; then
+        ' "$f")
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -r "$f" && -z "$uri" ]] || continue
         uri=$(awk -v suite="$SUITE" '$1 == "deb" {
                 i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
                 if ($(i + 1) == suite) { print $i; exit }
-            }' /etc/apt/sources.list)
+            }' "$f")
+    done
+    if [[ -z "$uri" ]]; then
+        die "no Debian $SUITE mirror in this machine's apt sources (/etc/apt/sources.list.d/*.sources, *.list, /etc/apt/sources.list); set TAILKITD_TEST_MIRROR=URI"
     fi
-    printf '%s\n' "${uri:-http://deb.debian.org/debian}"
+    printf '%s\n' "$uri"
 }
 
 # Hash of everything that determines the rootfs content.

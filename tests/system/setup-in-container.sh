@@ -7,7 +7,8 @@
 # - The container has no tailscale0: a drop-in clears BindToDevice=, so the
 #   socket listens on port 80 of the container's own network namespace.
 # - tailkitd.conf accepts caps under example.com too (fixture 127.0.0.5) and
-#   keeps processes for 60 s when idle; the idle-exit test shortens it itself.
+#   keeps processes for 60 s when idle; the idle-exit test shortens it itself;
+#   request_timeout = 5 (conftest.REQUEST_TIMEOUT) for the deadline tests.
 # - The LocalAPI is the fake tailscaled, started by the tests themselves on
 #   the default socket /run/tailscale/tailscaled.sock.
 
@@ -23,6 +24,7 @@ domains = ["example.com"]
 
 [server]
 idle_timeout = 60
+request_timeout = 5
 CONF
 cp /mnt/tests/integration/data/vars.toml /etc/tailkitd/vars.toml
 systemctl daemon-reload

@@ -577,6 +577,8 @@ TEST(daemon_full) {
                    "\n"
                    "[server]\n"
                    "idle_timeout = 120\n"
+                   "request_timeout = 10\n"
+                   "min_upload_rate = \"1M\"\n"
                    "\n"
                    "[exec]\n"
                    "memory_max = \"256M\"\n"
@@ -592,11 +594,27 @@ TEST(daemon_full) {
         ASSERT_STREQ(c.cap_domains[1], "example.com");
         ASSERT_STREQ(c.cap_domains[2], "corp.example.org");
         ASSERT_INT_EQ(c.idle_timeout_sec, 120);
+        ASSERT_INT_EQ(c.request_timeout_sec, 10);
+        ASSERT_INT_EQ(c.min_upload_rate, UINT64_C(1) << 20);
         ASSERT_INT_EQ(c.exec.memory_max, UINT64_C(256) << 20);
         ASSERT_INT_EQ(c.exec.tasks_max, 32);
         ASSERT_INT_EQ(c.exec.cpu_quota_percent, 50);
         ASSERT_INT_EQ(c.exec.max_jobs, 8);
         ASSERT_INT_EQ(c.exec.output_max, 65536);
+}
+
+TEST(daemon_request_deadline_errors) {
+        _cleanup_(daemon_config_done) DaemonConfig c = {};
+        _cleanup_(config_errors_done) ConfigErrors errors = {};
+        const char *dir = new_config_dir();
+
+        write_file(dir, "tailkitd.conf", "[server]\nrequest_timeout = 0\nmin_upload_rate = 0\n");
+        ASSERT_INT_EQ(daemon_config_load(dir, &c, &errors), -EINVAL);
+        ASSERT_INT_EQ(c.request_timeout_sec, DEFAULT_REQUEST_TIMEOUT_SEC);
+        ASSERT_INT_EQ(c.min_upload_rate, DEFAULT_MIN_UPLOAD_RATE);
+        assert_error(&errors, dir, "tailkitd.conf", "2: 'request_timeout' must be a number of seconds from 1 to 3600");
+        assert_error(&errors, dir, "tailkitd.conf",
+                     "3: 'min_upload_rate' must be a positive number of bytes per second (\"16K\")");
 }
 
 TEST(daemon_errors) {
@@ -618,11 +636,14 @@ TEST(daemon_errors) {
                    "max_jobs = 100000\n"
                    "output_max = \"2G\"\n"
                    "[extra]\n");
+        /* (request_timeout and min_upload_rate: their own test below.) */
         ASSERT_INT_EQ(daemon_config_load(dir, &c, &errors), -EINVAL);
         /* The caller keeps running on the defaults, none of the bad values. */
         ASSERT_STREQ(c.tailscale_socket, DEFAULT_TAILSCALE_SOCKET);
         ASSERT_INT_EQ(c.n_cap_domains, 1);
         ASSERT_INT_EQ(c.idle_timeout_sec, DEFAULT_IDLE_TIMEOUT_SEC);
+        ASSERT_INT_EQ(c.request_timeout_sec, DEFAULT_REQUEST_TIMEOUT_SEC);
+        ASSERT_INT_EQ(c.min_upload_rate, DEFAULT_MIN_UPLOAD_RATE);
         ASSERT_INT_EQ(c.exec.max_jobs, 16);
         assert_error(&errors, dir, "tailkitd.conf", "2: 'socket' must be an absolute path");
         assert_error(&errors, dir, "tailkitd.conf",
@@ -1144,6 +1165,7 @@ int main(void) {
         RUN(daemon_defaults);
         RUN(daemon_full);
         RUN(daemon_errors);
+        RUN(daemon_request_deadline_errors);
         RUN(files_readme_form);
         RUN(files_go_form_and_mixed);
         RUN(files_errors);

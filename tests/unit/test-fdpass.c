@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
+#include "macro.h"
 #include "tests.h"
 
 static int count_fds(void) {
@@ -353,6 +356,67 @@ TEST(seqpacket_connect) {
         ASSERT_OK(rmdir(dir));
 }
 
+/* A listener that never accepts: once its backlog is full, connecting
+ * fails at once with EAGAIN instead of blocking the dispatcher. */
+TEST(seqpacket_connect_full_backlog) {
+        char dir[] = "/tmp/test-fdpass-XXXXXX", path[128];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int l, c[64], n = 0, r = 0;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/stuck.sock", dir);
+        strcpy(sa.sun_path, path);
+        l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        ASSERT_OK(bind(l, (struct sockaddr *) &sa, sizeof(sa)));
+        ASSERT_OK(listen(l, 2));
+        for (n = 0; n < (int) ELEMENTSOF(c); n++) {
+                r = seqpacket_connect(path);
+                if (r < 0)
+                        break;
+                c[n] = r;
+        }
+        ASSERT_INT_EQ(r, -EAGAIN);
+        ASSERT_TRUE(n >= 2 && n < (int) ELEMENTSOF(c));
+        while (n > 0)
+                close(c[--n]);
+        close(l);
+        ASSERT_OK(unlink(path));
+        ASSERT_OK(rmdir(dir));
+}
+
+TEST(tcp_stream_only) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sl = sizeof(sa);
+        int l, c, a, u, sv[2];
+
+        l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_OK(bind(l, (struct sockaddr *) &sa, sizeof(sa)));
+        ASSERT_OK(listen(l, 1));
+        ASSERT_OK(getsockname(l, (struct sockaddr *) &sa, &sl));
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_OK(connect(c, (struct sockaddr *) &sa, sizeof(sa)));
+        a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        ASSERT_OK(a);
+        ASSERT_TRUE(fd_is_tcp_stream(a));
+        ASSERT_TRUE(fd_is_tcp_stream(c));
+        ASSERT_FALSE(fd_is_tcp_stream(l));     /* listening: no peer */
+
+        /* A connected UDP socket has a peer address, but no stream. */
+        u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ASSERT_OK(connect(u, (struct sockaddr *) &sa, sizeof(sa)));
+        ASSERT_FALSE(fd_is_tcp_stream(u));
+
+        ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+        ASSERT_FALSE(fd_is_tcp_stream(sv[0]));
+        ASSERT_FALSE(fd_is_tcp_stream(-1));
+        close(sv[0]);
+        close(sv[1]);
+        close(u);
+        close(a);
+        close(c);
+        close(l);
+}
+
 int main(void) {
         int before = count_fds();
 
@@ -367,6 +431,8 @@ int main(void) {
         RUN(send_errors);
         RUN(recv_errors);
         RUN(seqpacket_connect);
+        RUN(seqpacket_connect_full_backlog);
+        RUN(tcp_stream_only);
 
         ASSERT_INT_EQ(count_fds(), before);
         return 0;

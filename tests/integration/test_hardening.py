@@ -1,0 +1,248 @@
+"""Spine hardening every worker inherits (issue 7): request deadlines, bodies
+refused where none is taken, HEAD, fragments, the dispatcher never waiting on a
+worker, availability probes of integrations that are not installed, and log
+lines a caller cannot forge."""
+
+import json
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import MODE, NOCAPS, REQUEST_TIMEOUT, STRANGER, USER, host_only, wait_for
+
+
+def connect(node, src):
+    s = socket.socket()
+    s.settimeout(30)
+    s.bind((src, 0))
+    s.connect((node.host, node.port))
+    return s
+
+
+def read_all(s, timeout):
+    """What the server sent until it closed, and how long that took."""
+    s.settimeout(timeout)
+    start = time.monotonic()
+    data = b""
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    return data, time.monotonic() - start
+
+
+# --- bodies and deadlines ---------------------------------------------------
+
+def test_body_on_a_route_that_takes_none_is_refused_at_once(node):
+    """GET /health with a chunked body that trickles: answered 413 right away,
+    not after the body (which never ends)."""
+    s = connect(node, NOCAPS)
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+        data, took = read_all(s, 10)
+    finally:
+        s.close()
+    assert data.startswith(b"HTTP/1.1 413 "), data[:200]
+    assert b"takes no request body" in data
+    assert took < 3, took
+
+
+def test_content_length_body_on_a_bodyless_route_is_413(node):
+    r = node.request("GET", "/tools", body=b"x" * 10)
+    assert r.status == 413
+    assert "takes no request body" in r.json()["error"]
+
+
+def test_trickled_body_is_cut_by_the_request_deadline(node):
+    """A caller allowed to PUT sends one byte a second: the connection is
+    closed once request_timeout has passed, and nothing is stored."""
+    env = "slow-" + uuid.uuid4().hex[:8]
+    s = connect(node, USER)
+    closed = threading.Event()
+    start = time.monotonic()
+
+    def trickle():
+        try:
+            s.sendall(f"PUT /vars/myapp/{env}/SLOW HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+            for _ in range(4 * REQUEST_TIMEOUT):
+                if closed.is_set():
+                    return
+                s.sendall(b"1\r\nv\r\n")
+                time.sleep(1)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        data, _ = read_all(s, 6 * REQUEST_TIMEOUT)
+        took = time.monotonic() - start
+    finally:
+        closed.set()
+        t.join()
+        s.close()
+    assert not data.startswith(b"HTTP/1.1 2"), data[:200]
+    assert REQUEST_TIMEOUT - 1 <= took < REQUEST_TIMEOUT + 4, took
+    assert node.get(f"/vars/myapp/{env}").json() == {}
+
+
+def test_a_fast_large_body_is_not_cut(node):
+    """The deadline grows with what arrives: a body sent steadily for longer
+    than request_timeout, well above min_upload_rate, completes."""
+    env = "steady-" + uuid.uuid4().hex[:8]
+    s = connect(node, USER)
+    try:
+        s.sendall(f"PUT /vars/myapp/{env}/STEADY HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        deadline = time.monotonic() + REQUEST_TIMEOUT + 2
+        sent = 0
+        while time.monotonic() < deadline:
+            s.sendall(b"%x\r\n" % 32768 + b"v" * 32768 + b"\r\n")   # 32 KiB every 0.25 s
+            sent += 32768
+            time.sleep(0.25)
+        s.sendall(b"0\r\n\r\n")
+        data, _ = read_all(s, 20)
+    finally:
+        s.close()
+    assert sent <= 1024 * 1024
+    assert data.split(b"\r\n", 1)[0] in (b"HTTP/1.1 200 OK", b"HTTP/1.1 204 No Content"), data[:300]
+    assert len(node.get(f"/vars/myapp/{env}/STEADY").json()["value"]) == sent
+
+
+def test_three_hundred_slow_bodies_do_not_stall_health(node):
+    """300 connections from a peer without caps trickle bodies (to /health,
+    which takes none, and to PUT /vars, which it may not use); meanwhile
+    /health from another peer answers in under a second, and every slow
+    connection is closed within the deadline."""
+    socks, lock = [], threading.Lock()
+    targets = [b"GET /health", b"PUT /vars/myapp/dev/K", b"POST /exec/x/y"]
+
+    def open_one(i):
+        try:
+            s = connect(node, NOCAPS)
+            s.sendall(targets[i % len(targets)] + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+        except OSError:
+            return
+        with lock:
+            socks.append(s)
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=open_one, args=(i,)) for i in range(300)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        latencies = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            r = node.get("/health", src=USER)
+            latencies.append(time.monotonic() - t0)
+            assert r.status == 200
+        print(f"/health under 300 slow bodies: max {max(latencies) * 1000:.0f} ms")
+        assert max(latencies) < 1.0, latencies
+
+        closed = 0
+        for s in socks:
+            data, _ = read_all(s, max(1, REQUEST_TIMEOUT + 5 - (time.monotonic() - start)))
+            if data == b"" or data.startswith(b"HTTP/1.1 4") or data.startswith(b"HTTP/1.1 503"):
+                closed += 1
+        assert len(socks) >= 290
+        assert closed == len(socks)
+    finally:
+        for s in socks:
+            s.close()
+
+
+# --- HTTP edges ---------------------------------------------------------------
+
+def test_head_on_get_resources(node):
+    for path in ("/health", "/tools", "/vars"):
+        get = node.get(path)
+        head = node.request("HEAD", path)
+        assert head.status == get.status == 200, path
+        assert head.body == b""
+        assert head.headers["content-type"] == "application/json"
+        assert int(head.headers["content-length"]) == len(get.body) or path == "/health"
+
+
+def test_allow_lists_head_with_get(node):
+    r = node.request("POST", "/tools")
+    assert r.status == 405
+    assert [m.strip() for m in r.headers["allow"].split(",")] == ["GET", "HEAD"]
+
+
+def test_fragment_is_stripped_like_the_dispatcher_does(node):
+    s = connect(node, USER)
+    try:
+        s.sendall(b"GET /health#frag HTTP/1.1\r\nHost: x\r\n\r\n")
+        data, _ = read_all(s, 10)
+    finally:
+        s.close()
+    assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+    s = connect(node, USER)
+    try:
+        s.sendall(b"GET /vars?x=1#frag HTTP/1.1\r\nHost: x\r\n\r\n")
+        data, _ = read_all(s, 10)
+    finally:
+        s.close()
+    assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+
+
+@pytest.mark.parametrize("integration", ["docker", "systemd", "metrics"])
+def test_availability_of_an_absent_integration(node, integration):
+    if (node.runtime_dir / f"{integration}.sock").exists():
+        pytest.skip(f"the {integration} worker is installed here")
+    r = node.get(f"/integrations/{integration}/available")
+    assert r.status == 200, r
+    assert r.json() == {"available": False}
+    assert node.request("HEAD", f"/integrations/{integration}/available").status == 200
+    # Still identity first (SPEC §1.2), and only the probe answers.
+    assert node.get(f"/integrations/{integration}/available", src=STRANGER).status == 401
+    assert node.get(f"/integrations/{integration}/containers").status == 503
+
+
+def test_availability_probe_of_an_unknown_integration_is_404(node):
+    assert node.get("/integrations/nonsense/available").status == 404
+
+
+# --- logs ---------------------------------------------------------------------
+
+def test_control_characters_cannot_forge_log_lines(node):
+    forged = "FORGED-" + uuid.uuid4().hex[:8]
+    assert node.get(f"/tools/x%0A{{\"level\":\"error\",\"msg\":\"{forged}\"}}%0Dy").status in (400, 404)
+
+    def audited():
+        return [r for r in node.logs("tools") if forged in json.dumps(r)]
+    records = wait_for(audited, timeout=10, what="the audit line")
+    assert not [r for r in node.logs("tools") if r.get("msg") == forged]
+    if MODE == "system":
+        # The journal and the console get C escapes: no raw line breaks.
+        for rec in records:
+            for v in rec.values():
+                if isinstance(v, str):
+                    assert "\n" not in v and "\r" not in v, rec
+    else:
+        # JSON lines: the newline is escaped inside the value; every line parses.
+        for line in (node.workdir / "tools.log").read_text(errors="replace").splitlines():
+            if forged in line:
+                assert json.loads(line)["msg"] != forged
+
+
+@host_only
+def test_long_log_lines_stay_valid_json(node):
+    long = "a" * 12000
+    assert node.get(f"/tools/{long}").status in (404, 414)
+    raw = (node.workdir / "tools.log").read_bytes()
+    assert b"\0" not in raw
+    for line in raw.decode(errors="replace").splitlines():
+        if line.startswith("{"):
+            json.loads(line)
