@@ -3,8 +3,10 @@
  * tool registered run, with argv built element by element from validated
  * args: never a shell. */
 
+#include <strings.h>
+
 #include "exec.h"
-#include "jobs.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -19,32 +21,42 @@ static void strv_free_nullp(char ***v) {
         strv_free_null(*v);
 }
 
-/* {"args": {...}} (README), a flat {...} (Go client), or no body at all. */
+static bool is_octet_stream(Request *r) {
+        const char *ct = request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+        size_t n = STRLEN("application/octet-stream");
+
+        if (!ct || strncasecmp(ct, "application/octet-stream", n) != 0)
+                return false;
+        ct += n;
+        ct += strspn(ct, " \t");
+        return *ct == 0 || *ct == ';';
+}
+
+/* {"args": {...}} (README), a flat {...} (Go client), or no body at all.
+ * The body is JSON with nothing after it, labelled application/json; or
+ * application/octet-stream, the label tailkit v0.1.0's client puts on every
+ * body. -EMEDIUMTYPE for any other label, -EBADMSG for anything but one
+ * JSON object. */
 static int parse_args(Request *r, json_object **ret) {
-        json_tokener *tok;
-        json_object *o, *inner;
-        bool ok;
+        _cleanup_(json_object_putp_) json_object *o = NULL;
+        json_object *inner;
+        int e;
 
         *ret = NULL;
-        if (r->body_size == 0)
+        e = request_json_body(r, &o);
+        if (e == -ENODATA)
                 return 0;
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-        o = json_tokener_parse_ex(tok, r->body, (int) r->body_size);
-        ok = json_tokener_get_error(tok) == json_tokener_success && json_object_is_type(o, json_type_object);
-        json_tokener_free(tok);
-        if (!ok) {
-                json_object_put(o);
-                return -EINVAL;
-        }
+        if (e == -EMEDIUMTYPE && is_octet_stream(r))
+                e = json_parse_strict(r->body, r->body_size, &o);
+        if (e < 0)
+                return e;
+        if (!json_object_is_type(o, json_type_object))
+                return -EBADMSG;
         if (json_object_object_length(o) == 1 && json_object_object_get_ex(o, "args", &inner) &&
-            json_object_is_type(inner, json_type_object)) {
+            json_object_is_type(inner, json_type_object))
                 *ret = json_object_get(inner);
-                json_object_put(o);
-        } else
-                *ret = o;
+        else
+                *ret = TAKE_PTR(o);
         return 0;
 }
 
@@ -75,10 +87,14 @@ int exec_post(Request *r) {
         }
 
         e = parse_args(r, &args);
-        if (e == -ENOMEM)
-                return e;
+        if (e == -EMEDIUMTYPE)
+                return reply_error(r, 415, "the body must be JSON",
+                                   "send it with Content-Type: application/json, or send no body");
+        if (e == -EBADMSG)
+                return reply_error(r, 400, "invalid body",
+                                   "send one JSON object: {\"args\": {\"name\": \"value\"}}, a flat object, or nothing");
         if (e < 0)
-                return reply_error(r, 400, "invalid body", "send {\"args\": {\"name\": \"value\"}}, a flat object, or nothing");
+                return e;
         e = command_build_argv(cmd, args, &argv, &error);
         if (e == -ENOMEM)
                 return e;
@@ -89,20 +105,25 @@ int exec_post(Request *r) {
                 .tool = tool,
                 .command = command,
                 .caller = request_caller_name(r),
+                .caller_id = r->caller ? r->caller->stable_id : NULL,
                 .argv = argv,
                 .timeout_usec = cmd->timeout_ns / 1000,
         };
-        free(error);
-        error = NULL;
-        e = job_start(&spec, worker_daemon_config(), id, &error);
+        e = job_start(&spec, worker_daemon_config(), id);
         if (e == -EBUSY) {
-                snprintf(hint, sizeof(hint), "at most %u jobs run at once (max_jobs in tailkitd.conf); retry later",
+                snprintf(hint, sizeof(hint), "at most %u jobs run at once (max_jobs in tailkitd.conf; a job counts "
+                         "until every process it started has ended); retry later",
                          worker_daemon_config()->exec.max_jobs);
                 return reply_error(r, 429, "too many running jobs", hint);
         }
+        if (e == -ENOSPC) {
+                snprintf(hint, sizeof(hint), "the node keeps at most %d job records, running and finished in the last "
+                         "5 minutes; retry once older ones expire", JOBS_MAX_RECORDS);
+                return reply_error(r, 429, "too many job records", hint);
+        }
         if (e < 0)
                 return reply_errorf(r, 500, "see journalctl TAILKITD_COMPONENT=exec", "cannot start the job: %s",
-                                    error ?: strerror(-e));
+                                    strerror(-e));
 
         log_struct(LOG_INFO,
                    ((LogField[]) { { "TOOL", tool }, { "COMMAND", command }, { "JOB_ID", id },
@@ -116,23 +137,30 @@ int exec_post(Request *r) {
         return reply_json(r, 202, o);
 }
 
+static int job_not_found(Request *r) {
+        return reply_error(r, 404, "job not found", "jobs are kept 5 minutes after they finish");
+}
+
+/* Who may poll: a caller with tailkitd-exec read, any job; with write only,
+ * the jobs its node started (by stable ID: a node picks its own name), and
+ * someone else's job is "not found", so write does not tell which ids exist.
+ * Without either, 403 before any lookup. */
 int exec_job_get(Request *r) {
-        _cleanup_free_ char *starter = NULL;
-        json_object *o = NULL;
+        _cleanup_(job_read_done) JobRead job = { .stdout_fd = -1, .stderr_fd = -1 };
+        bool can_read = request_has_cap(r, CAP_READ);
         int e;
 
-        e = job_read(r->args[0], &o, &starter);
+        if (!can_read && !request_has_cap(r, CAP_WRITE))
+                return reply_error(r, 403, "caller lacks the tailkitd-exec read capability",
+                                   "polling needs tailkitd-exec read (any job) or write (the jobs the caller started)");
+        e = job_read(r->args[0], &job);
         if (e == -ENOENT)
-                return reply_error(r, 404, "job not found", "jobs are kept 5 minutes after they finish");
+                return job_not_found(r);
         if (e < 0)
                 return e;
-        /* The caller that started it, or anyone who may read exec jobs. */
-        if (!request_has_cap(r, CAP_READ) && !streq_ptr(starter, request_caller_name(r))) {
-                json_object_put(o);
-                return reply_error(r, 403, "caller lacks the tailkitd-exec read capability",
-                                   "only the caller that started a job, or one with tailkitd-exec read, can poll it");
-        }
-        return reply_json(r, 200, o);
+        if (!can_read && (isempty(job.caller_id) || !r->caller || !streq_ptr(job.caller_id, r->caller->stable_id)))
+                return job_not_found(r);
+        return reply_job(r, &job);
 }
 
 int exec_job_delete(Request *r) {
@@ -141,7 +169,11 @@ int exec_job_delete(Request *r) {
 
         e = job_cancel(r->args[0]);
         if (e == -ENOENT)
-                return reply_error(r, 404, "job not found", "jobs are kept 5 minutes after they finish");
+                return job_not_found(r);
+        if (e == -ENOTCONN)
+                return reply_error(r, 503, "cannot reach systemd to cancel the job",
+                                   "jobs are stopped through systemd over the system bus "
+                                   "(/run/dbus/system_bus_socket); check dbus.service and retry");
         if (e == -EALREADY)
                 return reply_error(r, 409, "job already finished", NULL);
         if (e < 0)

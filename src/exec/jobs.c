@@ -1,45 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <stdarg.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
-#include <time.h>
 
 #include <systemd/sd-bus.h>
 
 #include "fileio.h"
+#include "job-files.h"
+#include "job-index.h"
+#include "job-scope.h"
 #include "jobs.h"
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
 #include "time-util.h"
-#include "utf8.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
-#define JOB_FILE_MAX (64 * 1024)
 #define ACCEPT_GRACE_USEC (30ULL * USEC_PER_SEC)   /* accepted, scope not started yet */
-#define SCOPE_START_TIMEOUT_USEC (10ULL * USEC_PER_SEC)
-#define SCOPE_STOP_TIMEOUT_USEC (5ULL * USEC_PER_SEC)
-
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+/* After its timeout systemd stops a scope, killing what is left after its
+ * stop timeout (5 s): past this margin no process of the job can remain. */
+#define SCOPE_LINGER_USEC (15ULL * USEC_PER_SEC)
 
 const char *jobs_dir(void) {
         static __thread char buf[4096];
         snprintf(buf, sizeof(buf), "%s/jobs", runtime_dir());
         (void) mkdir(buf, 0700);
         return buf;
-}
-
-static uint64_t realtime_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
 static void format_time(uint64_t ms, char buf[static 32]) {
@@ -52,194 +45,11 @@ static void format_time(uint64_t ms, char buf[static 32]) {
         snprintf(buf, 32, "%s.%03uZ", base, (unsigned) (ms % 1000));
 }
 
-/* ---- small file helpers (all relative to a job directory fd) ---- */
-
-static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd < 0)
-                return negative_errno();
-        return read_full_fd(fd, max, ret, ret_len);
-}
-
-static int read_json_at(int dir_fd, const char *name, json_object **ret) {
-        _cleanup_free_ char *data = NULL;
-        json_object *o;
-        int r;
-
-        r = read_at(dir_fd, name, JOB_FILE_MAX, &data, NULL);
-        if (r < 0)
-                return r;
-        o = json_tokener_parse(data);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EBADMSG;
-        }
-        *ret = o;
-        return 0;
-}
-
-static int write_json_at(int dir_fd, const char *name, json_object *o) {
-        char tmp[64];
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(s);
-
-        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        if (write_all(fd, s, len) < 0)
-                return -EIO;
-        if (renameat(dir_fd, tmp, dir_fd, name) < 0)
-                return negative_errno();
-        return 0;
-}
-
-static bool exists_at(int dir_fd, const char *name) {
-        return faccessat(dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-static int64_t get_int(json_object *o, const char *key, int64_t def) {
-        json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
-                ? json_object_get_int64(v) : def;
-}
-
-static const char *get_str(json_object *o, const char *key) {
-        json_object *v;
-        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-                ? json_object_get_string(v) : NULL;
-}
-
-static int open_job_dir(const char *id, int *ret) {
-        _cleanup_close_ int base = -1;
-        int fd;
-
-        if (!ulid_is_valid(id))
-                return -ENOENT;
-        base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (base < 0)
-                return negative_errno();
-        fd = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return negative_errno();
-        *ret = fd;
-        return 0;
-}
-
-/* ---- systemd ---- */
-
-static bool unit_is_active(sd_bus *bus, const char *unit) {
-        _cleanup_free_ char *path = NULL, *state = NULL;
-
-        if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) < 0)
-                return true;  /* cannot tell: never finalize on a guess */
-        if (sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
-                                       "org.freedesktop.systemd1.Unit", "ActiveState", NULL, &state) < 0)
-                return true;
-        return streq(state, "active") || streq(state, "activating") || streq(state, "deactivating") ||
-               streq(state, "reloading");
-}
-
-typedef struct JobWait {
-        const char *job_path;   /* NULL until StartTransientUnit answered */
-        char seen[8][128];
-        char seen_result[8][32];
-        unsigned n_seen;
-        const char *result;
-} JobWait;
-
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        JobWait *w = userdata;
-        const char *path, *unit, *result;
-        uint32_t id;
-
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
-                return 0;
-        unsigned i = w->n_seen++ % 8;
-        snprintf(w->seen[i], sizeof(w->seen[i]), "%s", path);
-        snprintf(w->seen_result[i], sizeof(w->seen_result[i]), "%s", result);
-        return 0;
-}
-
-static const char *job_removed_result(JobWait *w) {
-        for (unsigned i = 0; i < MIN(w->n_seen, 8u); i++)
-                if (streq(w->seen[i], w->job_path))
-                        return w->seen_result[i];
-        return NULL;
-}
-
-/* Creates tailkitd-job-<id>.scope around pid and waits until systemd has
- * started it, i.e. pid is in the scope's cgroup. */
-static int start_scope(const char *unit, const char *description, pid_t pid, uint64_t timeout_usec,
-                       const DaemonConfig *cfg, char **error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-        sd_bus_error err = SD_BUS_ERROR_NULL;
-        JobWait w = {};
-        const char *job_path;
-        uint64_t deadline;
-        int r;
-
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                return asprintf(error, "cannot connect to the system bus: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-        r = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
-        if (r < 0)
-                return asprintf(error, "cannot watch systemd jobs: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-
-        r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ss", unit, "fail");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)",
-                                          "Description", "s", description,
-                                          "Slice", "s", "tailkitd-jobs.slice",
-                                          "CollectMode", "s", "inactive-or-failed",
-                                          "RuntimeMaxUSec", "t", timeout_usec,
-                                          "TimeoutStopUSec", "t", (uint64_t) SCOPE_STOP_TIMEOUT_USEC,
-                                          "MemoryMax", "t", cfg->exec.memory_max,
-                                          "TasksMax", "t", cfg->exec.tasks_max,
-                                          "CPUQuotaPerSecUSec", "t", (uint64_t) cfg->exec.cpu_quota_percent * 10000,
-                                          "PIDs", "au", 1, (uint32_t) pid);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "a(sa(sv))", 0);
-        if (r < 0)
-                return asprintf(error, "cannot build the StartTransientUnit call: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-
-        r = sd_bus_call(bus, m, SCOPE_START_TIMEOUT_USEC, &err, &reply);
-        if (r < 0) {
-                int k = asprintf(error, "systemd refused the job's scope: %s", err.message ?: strerror(-r));
-                sd_bus_error_free(&err);
-                return k < 0 ? -ENOMEM : r;
-        }
-        r = sd_bus_message_read(reply, "o", &job_path);
-        if (r < 0)
-                return asprintf(error, "unexpected reply from systemd") < 0 ? -ENOMEM : r;
-        w.job_path = job_path;
-
-        deadline = now_usec() + SCOPE_START_TIMEOUT_USEC;
-        while (!(w.result = job_removed_result(&w))) {
-                uint64_t now = now_usec();
-                if (now >= deadline)
-                        return asprintf(error, "systemd did not start the job's scope in time") < 0 ? -ENOMEM : -ETIMEDOUT;
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        return asprintf(error, "lost the system bus: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-                if (r == 0)
-                        (void) sd_bus_wait(bus, deadline - now);
-        }
-        if (!streq(w.result, "done"))
-                return asprintf(error, "systemd could not start the job's scope (%s)", w.result) < 0 ? -ENOMEM : -EIO;
-        return 0;
+static void strv_freep(char ***v) {
+        if (*v)
+                for (char **p = *v; *p; p++)
+                        free(*p);
+        free(*v);
 }
 
 /* ---- launching ---- */
@@ -305,8 +115,8 @@ static int spawn_supervisor(int go_fd, int dir_fd, char **argv, char **envp, pid
  * did write: the supervisor's own record always wins. */
 static void fail_job(int dir_fd, const char *error) {
         _cleanup_(json_object_putp) json_object *res = json_object_new_object();
-        const char *s;
         _cleanup_close_ int fd = -1;
+        const char *s;
         char tmp[64];
 
         if (!res)
@@ -314,8 +124,11 @@ static void fail_job(int dir_fd, const char *error) {
         json_object_object_add(res, "exit_code", json_object_new_int(-1));
         json_object_object_add(res, "signal", json_object_new_int(0));
         json_object_object_add(res, "finished_at_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(res, "finished_boot_usec", json_object_new_int64((int64_t) boottime_usec()));
         json_object_object_add(res, "error", json_object_new_string(error));
         s = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+        if (!s)
+                return;
 
         snprintf(tmp, sizeof(tmp), ".result.json.worker-%d", (int) gettid());
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -326,115 +139,270 @@ static void fail_job(int dir_fd, const char *error) {
                 (void) unlinkat(dir_fd, tmp, 0);
 }
 
-static int count_unfinished_locked(void);
+#define CANCELLED_BEFORE_START "cancelled before it started"
 
-int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1], char **error) {
-        _cleanup_(json_object_putp) json_object *rec = NULL;
-        _cleanup_close_ int base = -1, dir = -1;
-        _cleanup_free_ char *unit = NULL, *desc = NULL, *env_id = NULL, *env_caller = NULL, *outmax = NULL;
-        char id[ULID_LEN + 1];
-        int go[2] = { -1, -1 };
+static bool cancel_requested(int dir_fd) {
+        return exists_at(dir_fd, "cancel");
+}
+
+/* What the start of one job needs after POST has answered. */
+typedef struct Launch {
+        JobId id;
+        int dir;
+        char *unit, *desc;
+        char **argv;                    /* tailkitd-job OUTPUT_MAX -- COMMAND ARGS... */
+        char **envp;
+        json_object *rec;
+        uint64_t timeout_usec;
+        const DaemonConfig *cfg;        /* the worker's: lives as long as the process */
+} Launch;
+
+static void launch_free(Launch *l) {
+        if (!l)
+                return;
+        if (l->dir >= 0)
+                close(l->dir);
+        free(l->unit);
+        free(l->desc);
+        strv_freep(&l->argv);
+        strv_freep(&l->envp);
+        json_object_put(l->rec);
+        free(l);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Launch *, launch_free);
+
+/* Puts the supervisor in the job's scope, then lets it run the command,
+ * unless a DELETE came first. A DELETE that comes later finds the scope
+ * and stops it; the supervisor looks for the marker once more itself.
+ * Returns why the job did not start (for its result), NULL once it did. */
+static const char *launch_run(Launch *l, char **error) {
+        _cleanup_close_ int go_w = -1;
+        int go[2], r;
         pid_t pid;
-        size_t n_argv = 0;
-        int r;
 
-        *error = NULL;
-        while (spec->argv[n_argv])
-                n_argv++;
-
-        pthread_mutex_lock(&start_lock);
-        if (count_unfinished_locked() >= (int) cfg->exec.max_jobs) {
-                pthread_mutex_unlock(&start_lock);
-                return -EBUSY;
-        }
-        r = ulid_new(id);
-        if (r >= 0) {
-                base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                r = base < 0 ? negative_errno() : 0;
-        }
-        if (r >= 0 && mkdirat(base, id, 0700) < 0)
-                r = negative_errno();
-        if (r >= 0) {
-                dir = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                r = dir < 0 ? negative_errno() : 0;
-        }
-        if (r < 0) {
-                pthread_mutex_unlock(&start_lock);
-                return asprintf(error, "cannot create the job record: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-        }
-
-        if (asprintf(&unit, "tailkitd-job-%s.scope", id) < 0 ||
-            asprintf(&desc, "tailkitd job %s/%s for %s", spec->tool, spec->command, strna(spec->caller)) < 0) {
-                pthread_mutex_unlock(&start_lock);
-                return -ENOMEM;
-        }
-        rec = json_object_new_object();
-        json_object_object_add(rec, "job_id", json_object_new_string(id));
-        json_object_object_add(rec, "tool", json_object_new_string(spec->tool));
-        json_object_object_add(rec, "command", json_object_new_string(spec->command));
-        json_object_object_add(rec, "caller", json_object_new_string(strempty(spec->caller)));
-        json_object_object_add(rec, "unit", json_object_new_string(unit));
-        json_object_object_add(rec, "timeout_ms", json_object_new_int64((int64_t) (spec->timeout_usec / 1000)));
-        json_object_object_add(rec, "accepted_at_ms", json_object_new_int64((int64_t) realtime_ms()));
-        r = write_json_at(dir, "job.json", rec);
-        pthread_mutex_unlock(&start_lock);
-        if (r < 0)
-                return asprintf(error, "cannot write the job record: %s", strerror(-r)) < 0 ? -ENOMEM : r;
-        memcpy(ret_id, id, sizeof(id));
-
-        /* The supervisor's argv: tailkitd-job OUTPUT_MAX -- COMMAND ARGS... */
-        if (asprintf(&outmax, "%llu", (unsigned long long) cfg->exec.output_max) < 0 ||
-            asprintf(&env_id, "TAILKITD_JOB_ID=%s", id) < 0 ||
-            asprintf(&env_caller, "TAILKITD_CALLER=%s", strempty(spec->caller)) < 0)
-                return -ENOMEM;
-        _cleanup_free_ char **argv = calloc(n_argv + 4, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        argv[0] = (char *) supervisor_path();
-        argv[1] = outmax;
-        argv[2] = (char *) "--";
-        memcpy(argv + 3, spec->argv, n_argv * sizeof(char *));
-        char *envp[] = {
-                (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                (char *) "LANG=C.UTF-8",
-                env_id,
-                env_caller,
-                NULL,
-        };
-
+        if (cancel_requested(l->dir))
+                return CANCELLED_BEFORE_START;
         if (pipe2(go, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                fail_job(dir, "cannot create a pipe");
-                return asprintf(error, "cannot create a pipe: %s", strerror(-r)) < 0 ? -ENOMEM : 0;
+                log_error_errno(errno, "Cannot start job %s: cannot create a pipe: %m", l->id);
+                return "cannot create a pipe";
         }
-        r = spawn_supervisor(go[0], dir, argv, envp, &pid);
+        go_w = go[1];
+        r = spawn_supervisor(go[0], l->dir, l->argv, l->envp, &pid);
         close(go[0]);
         if (r < 0) {
-                close(go[1]);
-                fail_job(dir, "cannot start the job's supervisor");
-                log_error_errno(r, "Cannot start the supervisor of job %s: %m", id);
-                return 0;
+                log_error_errno(r, "Cannot start the supervisor of job %s: %m", l->id);
+                return "cannot start the job's supervisor";
         }
 
-        r = start_scope(unit, desc, pid, spec->timeout_usec, cfg, error);
+        r = start_scope(l->unit, l->desc, pid, l->timeout_usec, l->cfg, error);
         if (r < 0) {
-                /* The supervisor never got the start signal: it exits on EOF. */
-                close(go[1]);
+                /* The supervisor never gets the start signal: it exits on EOF. */
                 (void) kill(pid, SIGKILL);
-                fail_job(dir, *error ?: "cannot start the job's scope");
-                log_error("Job %s: %s", id, strna(*error));
-                return 0;
+                if (cancel_requested(l->dir))   /* DELETE stopped the scope while it started */
+                        return CANCELLED_BEFORE_START;
+                log_error("Job %s: %s", l->id, strna(*error));
+                return *error ?: "cannot start the job's scope";
         }
+        if (cancel_requested(l->dir))
+                return CANCELLED_BEFORE_START;  /* closing go_w ends the supervisor */
 
-        json_object_object_add(rec, "started_at_ms", json_object_new_int64((int64_t) realtime_ms()));
-        (void) write_json_at(dir, "job.json", rec);
-        if (write(go[1], "G", 1) != 1)
-                log_warning_errno(errno, "Cannot start job %s: %m", id);
-        close(go[1]);
+        json_object_object_add(l->rec, "started_at_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(l->rec, "started_boot_usec", json_object_new_int64((int64_t) boottime_usec()));
+        (void) write_json_at(l->dir, "job.json", l->rec);
+        if (write(go_w, "G", 1) != 1)
+                log_warning_errno(errno, "Cannot start job %s: %m", l->id);
+        return NULL;
+}
+
+static void launch(Launch *l) {
+        _cleanup_free_ char *error = NULL;
+        const char *why = launch_run(l, &error);
+
+        if (why)
+                fail_job(l->dir, why);
+}
+
+static void *launch_thread(void *p) {
+        _cleanup_(launch_freep) Launch *l = p;
+
+        launch(l);
+        return NULL;
+}
+
+static char *strdup_printf(const char *format, ...) _printf_(1, 2);
+static char *strdup_printf(const char *format, ...) {
+        va_list ap;
+        char *s;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&s, format, ap);
+        va_end(ap);
+        return k < 0 ? NULL : s;
+}
+
+static int launch_new(const char *id, int dir, const JobSpec *spec, const DaemonConfig *cfg, json_object *rec,
+                      Launch **ret) {
+        _cleanup_(launch_freep) Launch *l = calloc(1, sizeof(Launch));
+        size_t n_argv = 0;
+
+        if (!l)
+                return -ENOMEM;
+        l->dir = -1;
+        snprintf(l->id, sizeof(l->id), "%s", id);
+        while (spec->argv[n_argv])
+                n_argv++;
+        l->argv = calloc(n_argv + 4, sizeof(char *));
+        l->envp = calloc(5, sizeof(char *));
+        if (!l->argv || !l->envp)
+                return -ENOMEM;
+        l->argv[0] = strdup(supervisor_path());
+        l->argv[1] = strdup_printf("%llu", (unsigned long long) cfg->exec.output_max);
+        l->argv[2] = strdup("--");
+        for (size_t i = 0; i < n_argv; i++)
+                l->argv[3 + i] = strdup(spec->argv[i]);
+        l->envp[0] = strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        l->envp[1] = strdup("LANG=C.UTF-8");
+        l->envp[2] = strdup_printf("TAILKITD_JOB_ID=%s", id);
+        l->envp[3] = strdup_printf("TAILKITD_CALLER=%s", strempty(spec->caller));
+        l->unit = strdup_printf("tailkitd-job-%s.scope", id);
+        l->desc = strdup_printf("tailkitd job %s/%s for %s", spec->tool, spec->command, strna(spec->caller));
+        for (size_t i = 0; i < n_argv + 3; i++)
+                if (!l->argv[i])
+                        return -ENOMEM;
+        for (size_t i = 0; i < 4; i++)
+                if (!l->envp[i])
+                        return -ENOMEM;
+        if (!l->unit || !l->desc)
+                return -ENOMEM;
+        l->dir = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        if (l->dir < 0)
+                return negative_errno();
+        l->rec = json_object_get(rec);
+        l->timeout_usec = spec->timeout_usec;
+        l->cfg = cfg;
+        *ret = TAKE_PTR(l);
         return 0;
 }
 
-/* ---- reading and housekeeping ---- */
+/* The record of a new job: its directory and job.json. */
+static int record_new(const char *id, const JobSpec *spec, json_object **ret_rec, int *ret_dir) {
+        _cleanup_(json_object_putp) json_object *rec = json_object_new_object();
+        _cleanup_close_ int base = -1, dir = -1;
+        char unit[64];
+        int r;
+
+        if (!rec)
+                return -ENOMEM;
+        base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (base < 0)
+                return negative_errno();
+        if (mkdirat(base, id, 0700) < 0)
+                return negative_errno();
+        dir = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dir < 0) {
+                r = negative_errno();
+                (void) remove_job_dir(base, id);
+                return r;
+        }
+        snprintf(unit, sizeof(unit), "tailkitd-job-%s.scope", id);
+        json_object_object_add(rec, "job_id", json_object_new_string(id));
+        json_object_object_add(rec, "tool", json_object_new_string(spec->tool));
+        json_object_object_add(rec, "command", json_object_new_string(spec->command));
+        /* The name is for people; who may poll is decided by the stable ID. */
+        json_object_object_add(rec, "caller", json_object_new_string(strempty(spec->caller)));
+        json_object_object_add(rec, "caller_id", json_object_new_string(strempty(spec->caller_id)));
+        json_object_object_add(rec, "unit", json_object_new_string(unit));
+        json_object_object_add(rec, "timeout_ms", json_object_new_int64((int64_t) (spec->timeout_usec / 1000)));
+        json_object_object_add(rec, "accepted_at_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(rec, "accepted_boot_usec", json_object_new_int64((int64_t) boottime_usec()));
+        r = write_json_at(dir, "job.json", rec);
+        if (r < 0) {
+                (void) remove_job_dir(base, id);
+                return r;
+        }
+        *ret_rec = TAKE_PTR(rec);
+        *ret_dir = TAKE_FD(dir);
+        return 0;
+}
+
+static void remove_record(const char *id) {
+        _cleanup_close_ int base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (base >= 0)
+                (void) remove_job_dir(base, id);
+}
+
+/* Refreshes the live jobs when a start would be refused, at most this often
+ * (a burst of refused POSTs must not poll systemd once each). */
+#define REFRESH_INTERVAL_USEC (100ULL * USEC_PER_MSEC)
+
+static void refresh_if_full(unsigned max_jobs) {
+        static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+        static uint64_t last;
+        uint64_t now;
+
+        if (job_index_n_live() < max_jobs && job_index_n_total() < JOBS_MAX_RECORDS)
+                return;
+        pthread_mutex_lock(&refresh_lock);
+        now = now_usec();
+        if (now - last >= REFRESH_INTERVAL_USEC) {
+                (void) jobs_housekeeping();
+                last = now_usec();
+        }
+        pthread_mutex_unlock(&refresh_lock);
+}
+
+int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1]) {
+        _cleanup_(json_object_putp) json_object *rec = NULL;
+        _cleanup_(launch_freep) Launch *l = NULL;
+        _cleanup_close_ int dir = -1;
+        pthread_attr_t attr;
+        pthread_t thread;
+        JobId id;
+        int r;
+
+        refresh_if_full(cfg->exec.max_jobs);
+        if (job_index_n_live() >= cfg->exec.max_jobs)
+                return -EBUSY;
+        if (job_index_n_total() >= JOBS_MAX_RECORDS)
+                return -ENOSPC;
+
+        r = ulid_new(id);
+        if (r < 0)
+                return r;
+        r = record_new(id, spec, &rec, &dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the record of a job in %s: %m", jobs_dir());
+        /* Checked again: requests race between the check above and here. */
+        r = job_index_add(id, cfg->exec.max_jobs, JOBS_MAX_RECORDS);
+        if (r < 0) {
+                remove_record(id);
+                return r;
+        }
+        memcpy(ret_id, id, sizeof(JobId));
+
+        r = launch_new(id, dir, spec, cfg, rec, &l);
+        if (r < 0) {
+                fail_job(dir, "cannot prepare the job's start");
+                return log_error_errno(r, "Cannot prepare job %s: %m", id);
+        }
+        /* The scope starts after the 202: until then the job reads accepted. */
+        if (pthread_attr_init(&attr) == 0) {
+                (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                (void) pthread_attr_setstacksize(&attr, 256 * 1024);
+                r = pthread_create(&thread, &attr, launch_thread, l);
+                pthread_attr_destroy(&attr);
+                if (r == 0) {
+                        TAKE_PTR(l);
+                        return 0;
+                }
+        }
+        launch(l);
+        return 0;
+}
+
+/* ---- reading ---- */
 
 typedef struct JobView {
         json_object *rec;
@@ -446,22 +414,36 @@ typedef struct JobView {
 static void job_view_done(JobView *v) {
         json_object_put(v->rec);
         json_object_put(v->res);
+        *v = (JobView) {};
+}
+
+/* Microseconds since a record's stamp: on CLOCK_BOOTTIME when the record
+ * has it, else (a record of an older version) on the wall clock. */
+static uint64_t age_usec(json_object *o, const char *boot_key, const char *ms_key) {
+        int64_t boot = json_get_int(o, boot_key, -1), ms, now;
+
+        if (boot >= 0) {
+                now = (int64_t) boottime_usec();
+                return now > boot ? (uint64_t) (now - boot) : 0;
+        }
+        ms = json_get_int(o, ms_key, -1);
+        now = (int64_t) realtime_ms();
+        return ms >= 0 && now > ms ? (uint64_t) (now - ms) * 1000 : 0;
 }
 
 /* Records why a job whose scope ended has no result: it was killed with
  * its scope (cancel, timeout) or lost. The supervisor writes its result
  * before it exits, i.e. before the scope ends, so look once more first. */
 static int finalize_without_result(int dir_fd, JobView *v) {
-        int64_t started = get_int(v->rec, "started_at_ms", -1);
-        int64_t timeout = get_int(v->rec, "timeout_ms", 0);
-        int64_t now = (int64_t) realtime_ms();
+        int64_t timeout_ms = json_get_int(v->rec, "timeout_ms", 0);
         const char *why;
 
         if (read_json_at(dir_fd, "result.json", &v->res) >= 0)
                 return 0;
         if (v->cancel)
                 why = "cancelled on request";
-        else if (started >= 0 && now - started >= timeout - 250)
+        else if (json_get_int(v->rec, "started_at_ms", -1) >= 0 &&
+                 age_usec(v->rec, "started_boot_usec", "started_at_ms") / 1000 + 250 >= (uint64_t) MAX(timeout_ms, 0))
                 why = "timed out: the command ran past its timeout and its scope was stopped";
         else
                 why = "the job's scope ended without a result (killed, or lost while no worker watched)";
@@ -479,21 +461,19 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
         r = read_json_at(dir_fd, "job.json", &v->rec);
         if (r < 0)
                 return r;
-        v->cancel = exists_at(dir_fd, "cancel");
+        v->cancel = cancel_requested(dir_fd);
         if (read_json_at(dir_fd, "result.json", &v->res) < 0)
                 v->res = NULL;
 
         if (!v->res) {
-                int64_t started = get_int(v->rec, "started_at_ms", -1);
-                int64_t accepted = get_int(v->rec, "accepted_at_ms", 0);
-                const char *unit = get_str(v->rec, "unit");
+                bool started = json_get_int(v->rec, "started_at_ms", -1) >= 0;
+                const char *unit = json_get_str(v->rec, "unit");
 
-                if (started < 0 &&
-                    ((uint64_t) ((int64_t) realtime_ms() - accepted) * 1000 < ACCEPT_GRACE_USEC || !bus)) {
+                if (!started && (age_usec(v->rec, "accepted_boot_usec", "accepted_at_ms") < ACCEPT_GRACE_USEC || !bus)) {
                         v->status = "accepted";
                         return 0;
                 }
-                if (started >= 0 && (!bus || !unit || unit_is_active(bus, unit))) {
+                if (started && (!bus || !unit || unit_is_active(bus, unit))) {
                         v->status = "running";
                         return 0;
                 }
@@ -502,30 +482,45 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
                         return r;
         }
 
-        error = get_str(v->res, "error");
+        error = json_get_str(v->res, "error");
         if (v->cancel || (error && startswith(error, "timed out")))
                 v->status = "cancelled";
-        else if (get_int(v->res, "exit_code", -1) == 0 && get_int(v->res, "signal", 0) == 0 && !error)
+        else if (json_get_int(v->res, "exit_code", -1) == 0 && json_get_int(v->res, "signal", 0) == 0 && !error)
                 v->status = "completed";
         else
                 v->status = "failed";
         return 0;
 }
 
-static json_object *output_json(int dir_fd, const char *name) {
-        _cleanup_free_ char *data = NULL, *clean = NULL;
-        size_t len = 0;
+static void open_output(int dir_fd, const char *name, int *ret_fd, uint64_t *ret_size) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
 
-        if (read_at(dir_fd, name, (size_t) 1 << 30, &data, &len) < 0)   /* output_max is at most 1G */
-                return json_object_new_string("");
-        clean = utf8_sanitize(data, len);
-        return json_object_new_string(strempty(clean));
+        *ret_fd = -1;
+        *ret_size = 0;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        /* What is there now: a running job's output grows while it is sent. */
+        *ret_size = MIN((uint64_t) st.st_size, JOB_OUTPUT_READ_MAX);
+        *ret_fd = TAKE_FD(fd);
 }
 
-int job_read(const char *id, json_object **ret, char **caller) {
+void job_read_done(JobRead *j) {
+        json_object_put(j->fields);
+        json_object_put(j->flags);
+        if (j->stdout_fd >= 0)
+                close(j->stdout_fd);
+        if (j->stderr_fd >= 0)
+                close(j->stderr_fd);
+        free(j->caller_id);
+        *j = (JobRead) { .stdout_fd = -1, .stderr_fd = -1 };
+}
+
+int job_read(const char *id, JobRead *ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(job_view_done) JobView v = {};
+        _cleanup_(job_read_done) JobRead j = { .stdout_fd = -1, .stderr_fd = -1 };
         _cleanup_close_ int dir = -1;
-        JobView v;
         json_object *o;
         char ts[32];
         int r;
@@ -538,15 +533,18 @@ int job_read(const char *id, json_object **ret, char **caller) {
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
 
-        o = json_object_new_object();
+        o = j.fields = json_object_new_object();
+        j.flags = json_object_new_object();
+        if (!o || !j.flags)
+                return -ENOMEM;
         json_object_object_add(o, "job_id", json_object_new_string(id));
         json_object_object_add(o, "status", json_object_new_string(v.status));
         json_object_object_add(o, "tool", json_object_get(json_object_object_get(v.rec, "tool")));
         json_object_object_add(o, "command", json_object_get(json_object_object_get(v.rec, "command")));
         json_object_object_add(o, "unit", json_object_get(json_object_object_get(v.rec, "unit")));
 
-        int64_t started = get_int(v.rec, "started_at_ms", -1);
-        int64_t finished = v.res ? get_int(v.res, "finished_at_ms", -1) : -1;
+        int64_t started = json_get_int(v.rec, "started_at_ms", -1);
+        int64_t finished = v.res ? json_get_int(v.res, "finished_at_ms", -1) : -1;
         if (started >= 0) {
                 format_time((uint64_t) started, ts);
                 json_object_object_add(o, "started_at", json_object_new_string(ts));
@@ -561,127 +559,190 @@ int job_read(const char *id, json_object **ret, char **caller) {
         json_object_object_add(o, "duration_ms", json_object_new_int64(started >= 0 ? MAX(end - started, 0) : 0));
 
         if (v.res) {
-                json_object_object_add(o, "exit_code", json_object_new_int64(get_int(v.res, "exit_code", -1)));
-                int64_t sig = get_int(v.res, "signal", 0);
+                json_object_object_add(o, "exit_code", json_object_new_int64(json_get_int(v.res, "exit_code", -1)));
+                int64_t sig = json_get_int(v.res, "signal", 0);
                 json_object_object_add(o, "signal", sig > 0 ? json_object_new_int64(sig) : NULL);
-                if (get_str(v.res, "error"))
+                if (json_get_str(v.res, "error"))
                         json_object_object_add(o, "error", json_object_get(json_object_object_get(v.res, "error")));
         } else {
                 json_object_object_add(o, "exit_code", NULL);
                 json_object_object_add(o, "signal", NULL);
         }
-        json_object_object_add(o, "stdout", output_json(dir, "stdout"));
-        json_object_object_add(o, "stderr", output_json(dir, "stderr"));
-        json_object_object_add(o, "stdout_truncated", json_object_new_boolean(v.res && get_int(v.res, "stdout_truncated", 0)));
-        json_object_object_add(o, "stderr_truncated", json_object_new_boolean(v.res && get_int(v.res, "stderr_truncated", 0)));
-
-        if (caller)
-                *caller = strdup(strempty(get_str(v.rec, "caller")));
-        job_view_done(&v);
-        *ret = o;
+        json_object_object_add(j.flags, "stdout_truncated",
+                               json_object_new_boolean(v.res && json_get_int(v.res, "stdout_truncated", 0)));
+        json_object_object_add(j.flags, "stderr_truncated",
+                               json_object_new_boolean(v.res && json_get_int(v.res, "stderr_truncated", 0)));
+        /* Opened after the status was read: a finished job's output is complete. */
+        open_output(dir, "stdout", &j.stdout_fd, &j.stdout_size);
+        open_output(dir, "stderr", &j.stderr_fd, &j.stderr_size);
+        j.caller_id = strdup(strempty(json_get_str(v.rec, "caller_id")));
+        if (!j.caller_id)
+                return -ENOMEM;
+        *ret = j;
+        j = (JobRead) { .stdout_fd = -1, .stderr_fd = -1 };
         return 0;
 }
 
 int job_cancel(const char *id) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(job_view_done) JobView v = {};
         _cleanup_close_ int dir = -1, fd = -1;
-        sd_bus_error err = SD_BUS_ERROR_NULL;
-        JobView v;
         int r;
 
         r = open_job_dir(id, &dir);
         if (r < 0)
                 return r;
-        r = sd_bus_open_system(&bus);
+        r = job_view(dir, NULL, &v);      /* a finished job needs no systemd */
         if (r < 0)
-                return r;
+                return r == -EBADMSG ? -ENOENT : r;
+        if (v.res)
+                return -EALREADY;
+        if (sd_bus_open_system(&bus) < 0)
+                return -ENOTCONN;
+        job_view_done(&v);
         r = job_view(dir, bus, &v);
         if (r < 0)
-                return r;
-        bool finished = v.res != NULL;
-        const char *unit = get_str(v.rec, "unit");
-        _cleanup_free_ char *unit_copy = unit ? strdup(unit) : NULL;
-        job_view_done(&v);
-        if (finished)
+                return r == -EBADMSG ? -ENOENT : r;
+        if (v.res)
                 return -EALREADY;
 
+        /* Before the stop: a job still starting sees it and never runs. */
         fd = openat(dir, "cancel", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return negative_errno();
         /* Stopping the scope kills the supervisor and the command's whole tree. */
-        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "StopUnit", &err, NULL, "ss",
-                               strempty(unit_copy), "replace");
-        sd_bus_error_free(&err);
-        return r < 0 && r != -ENOENT ? r : 0;
+        r = stop_unit(bus, strempty(json_get_str(v.rec, "unit")));
+        return r < 0 ? -ENOTCONN : 0;
 }
 
-static int remove_job_dir(int base, const char *id) {
-        static const char *const files[] = {
-                "job.json", "result.json", "stdout", "stderr", "cancel", "logged",
-                ".job.json.tmp", ".result.json.tmp",
-        };
-        _cleanup_close_ int dir = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-
-        if (dir >= 0)
-                for (size_t i = 0; i < ELEMENTSOF(files); i++)
-                        (void) unlinkat(dir, files[i], 0);
-        return unlinkat(base, id, AT_REMOVEDIR) < 0 ? negative_errno() : 0;
-}
+/* ---- the index and housekeeping ---- */
 
 static void log_completed(int dir_fd, const char *id, JobView *v) {
-        char code[32], duration[32];
-        int64_t started = get_int(v->rec, "started_at_ms", -1), finished = get_int(v->res, "finished_at_ms", 0);
         _cleanup_close_ int fd = -1;
+        char code[32], duration[32];
+        int64_t started = json_get_int(v->rec, "started_at_ms", -1), finished = json_get_int(v->res, "finished_at_ms", 0);
 
-        snprintf(code, sizeof(code), "%lld", (long long) get_int(v->res, "exit_code", -1));
+        /* Once per job, also with several pollers or a restarted worker. */
+        fd = openat(dir_fd, "logged", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return;
+        snprintf(code, sizeof(code), "%lld", (long long) json_get_int(v->res, "exit_code", -1));
         snprintf(duration, sizeof(duration), "%lld", (long long) (started >= 0 ? MAX(finished - started, 0) : 0));
         log_struct(LOG_INFO,
-                   ((LogField[]) { { "JOB_ID", id }, { "TOOL", get_str(v->rec, "tool") },
-                                   { "COMMAND", get_str(v->rec, "command") }, { "CALLER", get_str(v->rec, "caller") },
+                   ((LogField[]) { { "JOB_ID", id }, { "TOOL", json_get_str(v->rec, "tool") },
+                                   { "COMMAND", json_get_str(v->rec, "command") },
+                                   { "CALLER", json_get_str(v->rec, "caller") },
                                    { "STATUS", v->status }, { "EXIT_CODE", code }, { "DURATION_MS", duration }, {} }),
                    "exec completed");
-        fd = openat(dir_fd, "logged", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-/* With start_lock held (or from the single housekeeping caller). */
-static int scan(bool housekeeping) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        int unfinished = 0;
+/* When a finished job finished, on CLOCK_BOOTTIME. */
+static uint64_t finished_boot(JobView *v) {
+        uint64_t now = boottime_usec(), age = age_usec(v->res, "finished_boot_usec", "finished_at_ms");
+        return now > age ? now - age : 0;
+}
 
-        d = opendir(jobs_dir());
-        if (!d)
-                return 0;
-        (void) sd_bus_open_system(&bus);
-        while ((de = readdir(d))) {
-                _cleanup_close_ int dir = -1;
-                JobView v;
+/* Whether a finished job may still have processes in its scope. */
+static bool scope_may_linger(JobView *v) {
+        int64_t timeout_ms = json_get_int(v->rec, "timeout_ms", 0);
 
-                if (!ulid_is_valid(de->d_name))
-                        continue;
-                dir = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (dir < 0 || job_view(dir, bus, &v) < 0)
-                        continue;
-                if (!v.res)
-                        unfinished++;
-                else if (housekeeping) {
-                        if (!exists_at(dir, "logged"))
-                                log_completed(dir, de->d_name, &v);
-                        int64_t finished = get_int(v.res, "finished_at_ms", 0);
-                        if ((uint64_t) ((int64_t) realtime_ms() - finished) * 1000 > JOB_KEEP_USEC)
-                                (void) remove_job_dir(dirfd(d), de->d_name);
-                }
-                job_view_done(&v);
+        if (json_get_int(v->rec, "started_at_ms", -1) < 0)
+                return false;   /* its scope never started */
+        return age_usec(v->rec, "started_boot_usec", "started_at_ms") <
+               (uint64_t) MAX(timeout_ms, 0) * 1000 + SCOPE_LINGER_USEC;
+}
+
+/* Polls one live job: finished (logged once) and its scope gone → kept. */
+static void poll_live(int base, const char *id, sd_bus *bus) {
+        _cleanup_(job_view_done) JobView v = {};
+        int r;
+        _cleanup_close_ int dir = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (dir < 0) {
+                if (errno == ENOENT)
+                        job_index_forget(id);
+                return;
         }
-        return unfinished;
+        r = job_view(dir, bus, &v);
+        if (r == -ENOENT || r == -EBADMSG)      /* no readable job.json: evicted in its turn */
+                job_index_release(id, boottime_usec());
+        if (r < 0)
+                return;
+        if (!v.res)
+                return;
+        log_completed(dir, id, &v);
+        /* max_jobs counts a job until its scope is empty: a command may leave
+         * a child behind. Without the bus, it cannot be told: it counts. */
+        if (scope_may_linger(&v) && (!bus || unit_is_active(bus, json_get_str(v.rec, "unit") ?: "")))
+                return;
+        job_index_release(id, finished_boot(&v));
 }
 
-static int count_unfinished_locked(void) {
-        return scan(false);
+static void evict_expired(int base) {
+        _cleanup_free_ JobId *ids = NULL;
+        uint64_t now = boottime_usec();
+        size_t n = 0;
+
+        if (now <= JOB_KEEP_USEC || job_index_take_expired(now - JOB_KEEP_USEC, &ids, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                int r = remove_job_dir(base, ids[i]);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot remove the record of job %s, retrying later: %m", ids[i]);
+                        (void) job_index_load(ids[i], false, now);
+                }
+        }
 }
 
-int jobs_scan(void) {
-        return scan(true);
+int jobs_housekeeping(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_close_ int base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ JobId *ids = NULL;
+        size_t n = 0;
+
+        if (base < 0)
+                return 0;
+        if (job_index_live(&ids, &n) >= 0 && n > 0) {
+                (void) sd_bus_open_system(&bus);
+                for (size_t i = 0; i < n; i++)
+                        poll_live(base, ids[i], bus);
+        }
+        evict_expired(base);
+        return (int) job_index_n_live();
+}
+
+/* One record found at start: live when it may still run or count, else
+ * kept from its finish time (a broken one from now). */
+static int load_one(int base, const char *id) {
+        _cleanup_(job_view_done) JobView v = {};
+        _cleanup_close_ int dir = openat(base, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (dir < 0)
+                return 0;
+        if (read_json_at(dir, "job.json", &v.rec) < 0)
+                return job_index_load(id, false, boottime_usec());
+        if (read_json_at(dir, "result.json", &v.res) < 0 || scope_may_linger(&v))
+                return job_index_load(id, true, 0);
+        if (!exists_at(dir, "logged")) {        /* finished while no worker ran */
+                job_view_done(&v);
+                if (job_view(dir, NULL, &v) >= 0 && v.res)
+                        log_completed(dir, id, &v);
+        }
+        return job_index_load(id, false, finished_boot(&v));
+}
+
+int jobs_init(void) {
+        _cleanup_(closedirp) DIR *d = opendir(jobs_dir());
+        struct dirent *de;
+        int r;
+
+        if (!d)
+                return log_error_errno(errno, "Cannot read %s: %m", jobs_dir());
+        while ((de = readdir(d)))
+                if (ulid_is_valid(de->d_name)) {
+                        r = load_one(dirfd(d), de->d_name);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot index the job records: %m");
+                }
+        return jobs_housekeeping();
 }

@@ -5,13 +5,17 @@
  * outlives the worker (tmpfiles.d makes it; systemd does not remove it when
  * the worker stops), so a restarted worker loses no job:
  *
- *   job.json     written by the worker: id, tool, command, caller, unit,
- *                timeout, accepted/started times
+ *   job.json     written by the worker: id, tool, command, caller (name
+ *                and stable ID), unit, timeout, accepted/started times
  *   stdout,      the command's output, written by the job's supervisor
  *   stderr       (capped at output_max each)
  *   result.json  written when the command ends: exit code, signal, finish
  *                time, truncation, error; a job without it whose scope is
  *                gone was killed (timeout, cancel, or the scope vanished)
+ *
+ * Times are stored twice: *_at_ms on the wall clock (shown to callers) and
+ * *_boot_usec on CLOCK_BOOTTIME (ages: the keep time, the timeout), which
+ * does not step when the wall clock is set.
  *   cancel       present once DELETE asked for the job to stop
  *   logged       present once "exec completed" went to the journal
  *
@@ -28,11 +32,17 @@
 #include "ulid.h"
 
 #define JOB_KEEP_USEC (5ULL * 60 * 1000000ULL)
+/* Records kept at once, running and finished (each holds up to 2 ×
+ * output_max of output in /run): a POST above it is refused with 429. */
+#define JOBS_MAX_RECORDS 10000
+/* output_max is at most 1G. */
+#define JOB_OUTPUT_READ_MAX (1ULL << 30)
 
 typedef struct JobSpec {
         const char *tool;
         const char *command;
-        const char *caller;
+        const char *caller;             /* the node's name, for people and logs */
+        const char *caller_id;          /* the node's stable ID: who may poll */
         char **argv;
         uint64_t timeout_usec;
 } JobSpec;
@@ -40,20 +50,39 @@ typedef struct JobSpec {
 /* Directory of the job records (created if missing). */
 const char *jobs_dir(void);
 
-/* Starts a job: -EBUSY when max_jobs are running (nothing started), else the
- * job id in ret_id. On a launch failure after acceptance the job exists and
- * reads as failed with the error. */
-int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1], char **error);
+/* Indexes the records found at start (see job-index.h). */
+int jobs_init(void);
 
-/* The job's wire form; -ENOENT for an unknown (or evicted) id. *caller is
- * the name of the caller that started it. */
-int job_read(const char *id, json_object **ret, char **caller);
+/* Accepts a job and starts it in the background: -EBUSY when max_jobs count
+ * already, -ENOSPC when JOBS_MAX_RECORDS are kept (nothing created), else
+ * the job id in ret_id. A start that fails after acceptance leaves a job
+ * that reads failed with the error; one cancelled before its command ran
+ * reads cancelled. */
+int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1]);
 
-/* Asks the job to stop (its whole scope is killed). -ENOENT, or -EALREADY
- * when it already finished. */
+/* A job as its poll answers it: the fields but the output, the output files
+ * (as long as they were when read) and the truncation flags that follow
+ * them on the wire. */
+typedef struct JobRead {
+        json_object *fields;
+        json_object *flags;
+        int stdout_fd, stderr_fd;       /* -1 when there is no output yet */
+        uint64_t stdout_size, stderr_size;
+        char *caller_id;                /* stable ID of the node that started it */
+} JobRead;
+
+/* -ENOENT for an unknown (or evicted) id. */
+int job_read(const char *id, JobRead *ret);
+void job_read_done(JobRead *j);
+
+/* Asks the job to stop (its whole scope is killed; a job not started yet
+ * never runs its command). -ENOENT, -EALREADY when it already finished,
+ * -ENOTCONN when systemd cannot be reached over the system bus. */
 int job_cancel(const char *id);
 
-/* Housekeeping, called about once a second: finalizes jobs whose scope
- * ended without a result, logs "exec completed" once per job, evicts records
- * finished more than 5 minutes ago. Returns the number of unfinished jobs. */
-int jobs_scan(void);
+/* Housekeeping, about once a second and when a start would be refused: polls
+ * the live jobs only (finalizes those whose scope ended without a result,
+ * logs "exec completed" once, frees the max_jobs slot of those whose scope is
+ * empty) and evicts records finished more than 5 minutes ago. Returns the
+ * number of jobs that still count. */
+int jobs_housekeeping(void);

@@ -17,18 +17,17 @@ static int exec_init(void) {
         if (!exec_registry)
                 return -ENOMEM;
         (void) registry_refresh(exec_registry);
-        (void) jobs_scan();
-        return 0;
+        return jobs_init();
 }
 
 static void exec_done(void) {
         exec_registry = registry_free(exec_registry);
 }
 
-/* Running jobs keep the worker up; the scan also logs finished jobs and
+/* Jobs that count keep the worker up; the tick also logs finished jobs and
  * evicts old records. */
 static bool exec_busy(void) {
-        return jobs_scan() > 0;
+        return jobs_housekeeping() > 0;
 }
 
 int main(int argc, char *argv[]) {

@@ -33,6 +33,13 @@ static uint64_t realtime_ms(void) {
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+/* Ages are measured on this clock: it does not step (see jobs.h). */
+static uint64_t boottime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 typedef struct Stream {
         int in;
         int out;
@@ -84,9 +91,10 @@ static void write_result(int exit_code, int sig, Stream *out, Stream *err, const
                 close(fd);
                 return;
         }
-        fprintf(f, "{\"exit_code\":%d,\"signal\":%d,\"finished_at_ms\":%llu,"
+        fprintf(f, "{\"exit_code\":%d,\"signal\":%d,\"finished_at_ms\":%llu,\"finished_boot_usec\":%llu,"
                    "\"stdout_truncated\":%d,\"stderr_truncated\":%d",
-                exit_code, sig, (unsigned long long) realtime_ms(), out->truncated, err->truncated);
+                exit_code, sig, (unsigned long long) realtime_ms(), (unsigned long long) boottime_usec(),
+                out->truncated, err->truncated);
         if (error) {
                 fputs(",\"error\":", f);
                 json_string(f, error);
@@ -114,6 +122,12 @@ int main(int argc, char *argv[]) {
         if (read(GO_FD, &go, 1) != 1)
                 return 127;
         close(GO_FD);
+        /* A DELETE before this point found no running command to stop (and
+         * maybe no scope yet): the command must not start at all. */
+        if (faccessat(DIR_FD, "cancel", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                write_result(-1, 0, &out, &err, "cancelled before it started");
+                return 0;
+        }
 
         out.out = openat(DIR_FD, "stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         err.out = openat(DIR_FD, "stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -5,8 +5,11 @@ tailkitd-jobs.slice with its deadline and the [exec] limits of tailkitd.conf,
 a clean environment, capped output, job records that outlive the worker, the
 concurrency cap, and the journal lines an operator audits with.
 
-Only under the real systemd: the host layer starts no exec worker, so the
-whole module is system-only. Tool files are written into /etc/tailkitd/tools
+Most tests need the real systemd (system layer; the `tool` fixture skips
+them on the host). The tests of section 14 (the job store, polls, the POST
+body) also run on the host layer: there the module starts an exec worker
+itself, without a system bus (jobs it accepts fail to start), and works on
+fake job records written into the jobs directory. Tool files are written into /etc/tailkitd/tools
 (exec-*.json, removed afterwards); tests that need other [exec] limits rewrite
 /etc/tailkitd/tailkitd.conf and stop tailkitd@exec.service so the next request
 starts the worker with them, and restore both afterwards. Every job a test
@@ -19,7 +22,9 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -29,9 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CUSTOM, NOCAPS, READONLY, STRANGER, USER, system_only, wait_for
-
-pytestmark = system_only
+from conftest import CUSTOM, MODE, NOCAPS, READONLY, STRANGER, USER, system_only, wait_for
 
 SPLIT = "127.0.0.6"      # split-box: tailkitd-exec read and write in two elements
 WRITEONLY = "127.0.0.13" # runner-box: tailkitd-exec write without read, and the devbox cap
@@ -327,6 +330,8 @@ class NothingStarted:
 
 @pytest.fixture(scope="module")
 def tool(node):
+    if MODE != "system":
+        pytest.skip("needs the real systemd (system layer)")
     node.install_tool(TOOL, TOOL_DEF)
     yield TOOL
     for p in node.tools_dir.glob("exec-*.json"):
@@ -1042,12 +1047,13 @@ def test_starter_may_poll_its_own_job_without_read(node, tool):
     jid = start(node, "echo", {"msg": "mine"}, src=WRITEONLY)
     job = wait_job(node, jid, src=WRITEONLY)
     assert job["stdout"] == "mine\n"
-    # ...but not somebody else's.
     other = start(node, "echo", {"msg": "theirs"})
     wait_job(node, other)
+    # ...but not somebody else's: "not found", as for an id that does not exist.
     r = node.get(f"/exec/jobs/{other}", src=WRITEONLY)
-    assert r.status == 403, r
+    assert r.status == 404, r
     assert "theirs" not in r.body.decode(errors="replace")
+    assert r.json() == node.get("/exec/jobs/00000000000000000000000000", src=WRITEONLY).json()
 
 
 @pytest.mark.parametrize("src,status", [(READONLY, 403), (NOCAPS, 403), (STRANGER, 401)])
@@ -1080,24 +1086,436 @@ def test_command_acl_cap(node, tool):
 # --- retention -----------------------------------------------------------------
 
 def test_finished_jobs_are_kept_five_minutes(node, tool):
-    """Backdates the finish time in the job record (result.json, src/exec/jobs.h)
-    instead of waiting: 4 minutes ago is kept, 6 minutes ago is evicted by the
-    worker's housekeeping within a few seconds."""
+    """Backdates the finish time in the job record (result.json, src/exec/jobs.h;
+    ages are on CLOCK_BOOTTIME) instead of waiting, and restarts the worker,
+    which indexes the records when it starts: 4 minutes ago is kept, 6
+    minutes ago is evicted by the worker's housekeeping within a few seconds."""
     wake_worker(node)
     kept, gone = run_job(node, "true"), run_job(node, "true")
     assert kept["status"] == gone["status"] == "completed", (kept, gone)
     kept, gone = kept["job_id"], gone["job_id"]
-    now_ms = int(time.time() * 1000)
     for jid, age_s in ((kept, 240), (gone, 360)):
         res = JOBS_DIR / jid / "result.json"
         data = json.loads(res.read_text())
-        data["finished_at_ms"] = now_ms - age_s * 1000
+        data["finished_boot_usec"] = boot_usec() - age_s * 1_000_000
         tmp = res.with_name(".test-result.tmp")
         tmp.write_text(json.dumps(data))
         os.chmod(tmp, 0o600)
         os.rename(tmp, res)
+    stop_worker()
+    wake_worker(node)
     wait_for(lambda: node.get(f"/exec/jobs/{gone}").status == 404, timeout=10, interval=0.25,
              what="job finished 6 minutes ago evicted")
     assert not (JOBS_DIR / gone).exists()
     time.sleep(2)
     assert get_job(node, kept)["status"] == "completed"
+
+
+# --- 14. the job store, polls and the POST body (host and system layers) ------
+#
+# The host layer has no system bus: the worker started below accepts jobs
+# that then fail to start, and DELETE of a job that runs answers 503. Fake job
+# records (as src/exec/jobs.h describes them) stand for finished jobs; the
+# worker indexes records when it starts, so a test that writes some restarts it.
+
+USER_ID = "nZ7bH4cJ9t11CNTRL"          # USER's Node.StableID
+WRITEONLY_ID = "nb22e986f0113CNTRL"    # runner-box's
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_RECORDS = 10000                     # JOBS_MAX_RECORDS, src/exec/jobs.h
+
+
+def new_ulid():
+    t, r = int(time.time() * 1000), random.getrandbits(80)
+    head = "".join(CROCKFORD[(t >> (5 * i)) & 31] for i in reversed(range(10)))
+    return head + "".join(CROCKFORD[(r >> (5 * i)) & 31] for i in reversed(range(16)))
+
+
+def boot_usec():
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1000
+
+
+class ExecWorker:
+    """The exec worker of either layer: restart() makes the next request start
+    a fresh one (which indexes the records); pid() is its process."""
+
+    def __init__(self, node):
+        self.node = node
+        self.proc = None
+        if MODE != "system":
+            build = Path(os.environ.get("TAILKITD_BUILD_DIR", Path(__file__).resolve().parents[2] / "build")).resolve()
+            self.binary = build / "src/exec/tailkitd-exec"
+            self.supervisor = build / "src/exec/tailkitd-job"
+            self.start()
+
+    @property
+    def jobs_dir(self):
+        return self.node.runtime_dir / "jobs"
+
+    def start(self):
+        sock = self.node.runtime_dir / "exec.sock"
+        if sock.exists():
+            sock.unlink()
+        env = dict(self.node.env(), TAILKITD_JOB_SUPERVISOR=str(self.supervisor))
+        args = ["systemd-socket-activate", "-l", str(sock), "--seqpacket"]
+        for k, v in env.items():
+            args += ["-E", f"{k}={v}"]
+        log = open(self.node.workdir / "exec.log", "ab")
+        self.proc = subprocess.Popen(args + [str(self.binary)], stdout=log, stderr=log)
+        wait_for(sock.exists, what=f"{sock}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def restart(self):
+        if MODE == "system":
+            stop_worker()
+        else:
+            self.stop()
+            self.start()
+        wake_worker(self.node)
+
+    def pid(self):
+        return worker_pid() if MODE == "system" else self.proc.pid
+
+
+@pytest.fixture(scope="module")
+def xworker(node):
+    w = ExecWorker(node)
+    node.install_tool(TOOL, TOOL_DEF)
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def fakes(node, xworker):
+    """fakes(**kw) writes a fake job record and returns its id; all of them are
+    removed afterwards and the worker restarted, so its index forgets them."""
+    made = []
+
+    def make(jid=None, caller=CALLER, caller_id=USER_ID, finished_ago=1.0, wall_ago=None, finished=True,
+             stdout=b"", stderr=b"", extra=()):
+        jid = jid or new_ulid()
+        d = xworker.jobs_dir / jid
+        d.mkdir(mode=0o700, parents=True)
+        made.append(d)
+        now_ms, now_boot = int(time.time() * 1000), boot_usec()
+        wall_ago = finished_ago if wall_ago is None else wall_ago
+        rec = {"job_id": jid, "tool": TOOL, "command": "fake", "caller": caller, "caller_id": caller_id,
+               "unit": unit_of(jid), "timeout_ms": 1000,
+               "accepted_at_ms": now_ms - int(wall_ago * 1000) - 20, "accepted_boot_usec": now_boot - int(finished_ago * 1e6) - 20000,
+               "started_at_ms": now_ms - int(wall_ago * 1000) - 10, "started_boot_usec": now_boot - int(finished_ago * 1e6) - 10000}
+        (d / "job.json").write_text(json.dumps(rec))
+        if finished:
+            res = {"exit_code": 0, "signal": 0, "finished_at_ms": now_ms - int(wall_ago * 1000),
+                   "finished_boot_usec": now_boot - int(finished_ago * 1e6), "stdout_truncated": 0, "stderr_truncated": 0}
+            (d / "result.json").write_text(json.dumps(res))
+            (d / "logged").write_text("")
+        (d / "stdout").write_bytes(stdout)
+        (d / "stderr").write_bytes(stderr)
+        for name in extra:
+            p = d / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("stray")
+        return jid
+
+    make.made = made
+    yield make
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
+    if made:
+        xworker.restart()
+
+
+def post_json(node, cmd, body, content_type="application/json", src=USER):
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = node.request("POST", f"/exec/{TOOL}/{cmd}", src=src, body=body, headers=headers)
+    if r.status == 202:
+        STARTED.append(r.json()["job_id"])
+    return r
+
+
+def test_post_body_is_strict_json_and_the_go_clients_label_is_accepted(node, xworker):
+    """JSON bodies: application/json (parameters allowed) or
+    application/octet-stream (tailkit v0.1.0's client labels every body so),
+    nothing after the value; no body at all still works."""
+    flat = json.dumps({"msg": "x"})
+    assert post_json(node, "echo", flat).status == 202
+    assert post_json(node, "echo", flat, "application/json; charset=utf-8").status == 202
+    assert post_json(node, "echo", flat, "Application/JSON").status == 202
+    assert post_json(node, "echo", flat, "application/octet-stream").status == 202
+    assert post_json(node, "true", None, None).status == 202
+    for ct in ("text/plain", "application/x-www-form-urlencoded", "application/jsonx", None):
+        r = post_json(node, "echo", flat, ct)
+        assert r.status == 415, (ct, r)
+        assert "application/json" in error_of(r).get("hint", ""), r
+    for body in (flat + " x", flat + flat, '{"args": {"msg": "x"}}]'):
+        r = post_json(node, "echo", body)
+        assert r.status == 400, (body, r)
+        assert error_of(r).get("hint"), r
+
+
+def test_post_latency_with_10000_kept_records(node, xworker, fakes):
+    """Housekeeping is off the request path: with ~10,000 records kept, a POST
+    and a 404 answer as fast as with none (the worker keeps an index; its tick
+    polls only live jobs)."""
+    n = MAX_RECORDS - 100
+    for _ in range(n):
+        fakes(finished_ago=30)
+    xworker.restart()
+    posts = []
+    for _ in range(20):
+        t0 = time.monotonic()
+        r = post_json(node, "true", None, None)
+        posts.append(time.monotonic() - t0)
+        assert r.status == 202, r
+    misses, stop = [], time.monotonic() + 3     # spans several housekeeping ticks
+    while time.monotonic() < stop:
+        t0 = time.monotonic()
+        assert node.get("/exec/jobs/00000000000000000000000000").status == 404
+        misses.append(time.monotonic() - t0)
+    posts.sort()
+    misses.sort()
+    print(f"with {n} records: POST median {posts[len(posts) // 2] * 1000:.1f} ms, max {posts[-1] * 1000:.1f} ms; "
+          f"404 median {misses[len(misses) // 2] * 1000:.1f} ms, max {misses[-1] * 1000:.1f} ms over {len(misses)}")
+    assert posts[len(posts) // 2] < 0.05, posts
+    assert posts[-1] < 0.25, posts
+    assert misses[-1] < 0.25, misses[-5:]
+
+
+def test_record_cap_is_429_with_a_hint(node, xworker, fakes):
+    have = len([p for p in xworker.jobs_dir.iterdir()]) if xworker.jobs_dir.exists() else 0
+    for _ in range(max(MAX_RECORDS - have, 0)):
+        fakes(finished_ago=30)
+    xworker.restart()
+    before = job_dirs_of(xworker)
+    r = post_json(node, "true", None, None)
+    assert r.status == 429, r
+    body = error_of(r)
+    assert "record" in body["error"] and str(MAX_RECORDS) in body.get("hint", ""), body
+    assert job_dirs_of(xworker) == before, "a refused POST left a record"
+
+
+def job_dirs_of(xworker):
+    return {p.name for p in xworker.jobs_dir.iterdir()} if xworker.jobs_dir.exists() else set()
+
+
+def test_a_record_with_stray_files_is_still_evicted(node, xworker, fakes):
+    """Whatever a kill mid-write left in a record (temp files of any name, even
+    a directory) goes with it when it expires."""
+    stray = (".job.json.tmp", ".result.json.worker-4242", "junk.tmp", "sub/dir/x")
+    jid = fakes(finished_ago=400, extra=stray)
+    xworker.restart()
+    wait_for(lambda: not (xworker.jobs_dir / jid).exists(), timeout=10, interval=0.2,
+             what="record with stray files evicted")
+    assert node.get(f"/exec/jobs/{jid}").status == 404
+
+
+def test_record_ages_use_a_clock_that_does_not_step(node, xworker, fakes):
+    """The keep time runs on CLOCK_BOOTTIME: a wall clock set back or forward
+    (here: the wall-clock stamps say otherwise) neither evicts a fresh record
+    nor keeps an old one."""
+    fresh = fakes(finished_ago=5, wall_ago=3600)     # wall clock stepped: looks an hour old
+    old = fakes(finished_ago=400, wall_ago=1)        # looks a second old
+    xworker.restart()
+    wait_for(lambda: not (xworker.jobs_dir / old).exists(), timeout=10, interval=0.2, what="old record evicted")
+    time.sleep(1.5)
+    r = node.get(f"/exec/jobs/{fresh}")
+    assert r.status == 200, r
+    assert r.json()["status"] == "completed"
+
+
+def test_poll_without_exec_caps_is_403_before_any_lookup(node, xworker, fakes):
+    jid = fakes()
+    xworker.restart()
+    there = node.get(f"/exec/jobs/{jid}", src=NOCAPS)
+    missing = node.get(f"/exec/jobs/{new_ulid()}", src=NOCAPS)
+    malformed = node.get("/exec/jobs/not-a-ulid", src=NOCAPS)
+    assert there.status == missing.status == malformed.status == 403, (there, missing, malformed)
+    assert there.body == missing.body == malformed.body
+
+
+def test_the_starter_is_matched_by_stable_id_not_by_name(node, xworker, fakes):
+    """A write-only caller may poll the jobs its node started: the record holds
+    the starter's stable ID; the name (which a node picks itself) is only shown."""
+    impostor = fakes(caller="runner-box", caller_id=USER_ID, stdout=b"alice's")   # runner-box's name, not its node
+    renamed = fakes(caller="renamed-box", caller_id=WRITEONLY_ID, stdout=b"mine")
+    xworker.restart()
+    r = node.get(f"/exec/jobs/{impostor}", src=WRITEONLY)
+    assert r.status == 404, r
+    assert b"alice" not in r.body
+    r = node.get(f"/exec/jobs/{renamed}", src=WRITEONLY)
+    assert r.status == 200, r
+    assert r.json()["stdout"] == "mine"
+    assert node.get(f"/exec/jobs/{impostor}", src=READONLY).status == 200
+
+
+def nobus_worker(xworker):
+    """On the system layer, a drop-in points the exec worker at a system bus
+    that does not exist; on the host there is none."""
+    dropin = Path("/run/systemd/system/tailkitd@exec.service.d/zz-test-nobus.conf")
+
+    class Ctx:
+        def __enter__(self):
+            if MODE == "system":
+                dropin.parent.mkdir(parents=True, exist_ok=True)
+                dropin.write_text("[Service]\nEnvironment=DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/tailkitd-test-no-bus\n")
+                run("systemctl", "daemon-reload")
+            xworker.restart()
+
+        def __exit__(self, *exc):
+            if MODE == "system":
+                dropin.unlink()
+                run("systemctl", "daemon-reload")
+            xworker.restart()
+
+    return Ctx()
+
+
+def test_delete_without_the_system_bus_is_503(node, xworker, fakes):
+    running = fakes(finished=False)
+    done = fakes()
+    with nobus_worker(xworker):
+        r = node.request("DELETE", f"/exec/jobs/{running}")
+        assert r.status == 503, r
+        assert "system bus" in error_of(r).get("hint", ""), r
+        assert not (xworker.jobs_dir / running / "cancel").exists()
+        # What needs no systemd is still answered.
+        assert node.request("DELETE", f"/exec/jobs/{done}").status == 409
+        assert node.request("DELETE", f"/exec/jobs/{new_ulid()}").status == 404
+        assert node.get(f"/exec/jobs/{running}").json()["status"] == "running"
+
+
+# Output: 2 MiB per stream, heavy on bytes that need escaping.
+BIG = (b"line \"quoted\" \\ tab\t ctl\x01\x1f nul\x00 bad\xff utf8 \xc3\xa9\n" * 50000)[:2 * MIB]
+
+
+def test_200_slow_pollers_of_a_2mib_output_keep_the_worker_small(node, xworker, fakes):
+    """A poll streams the output from its file, escaping on the fly: its memory
+    does not grow with the output. 200 pollers that do not read their answer
+    leave the worker's RSS bounded."""
+    jid = fakes(stdout=BIG, stderr=BIG)
+    xworker.restart()
+    pid = xworker.pid()
+    base = node.rss_kib(pid)
+    request = f"GET /exec/jobs/{jid} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    socks = []
+    try:
+        for i in range(200):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.bind((USER, 0))
+            s.connect((node.host, node.port))
+            s.sendall(request)
+            socks.append(s)
+            if i % 20 == 19:
+                time.sleep(0.3)         # the fake tailscaled's backlog is 64
+        time.sleep(3)
+        rss = max(node.rss_kib(pid) for _ in range(5) if time.sleep(0.2) is None)
+        print(f"exec worker RSS: {base} KiB idle, {rss} KiB with 200 stalled pollers of 2 x 2 MiB output")
+        assert rss - base < 64 * 1024, (base, rss)
+        # They are being answered (not refused), each with a valid answer.
+        first = socks[0].recv(65536)
+        assert first.startswith(b"HTTP/1.1 200"), first[:200]
+    finally:
+        for s in socks:
+            s.close()
+    job = get_job(node, jid)
+    assert job["stdout"] == job["stderr"] == BIG.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
+def test_nul_and_invalid_utf8_in_output_become_u_fffd(node, xworker, fakes):
+    out = b"before\x00after \xff\xfe \xe4\xb8 \x01\x1f\x7f \"q\" \\ \xc3\xa9\xf0\x9f\x98\x80\n"
+    jid = fakes(stdout=out, stderr=b"\x00")
+    xworker.restart()
+    r = node.get(f"/exec/jobs/{jid}")
+    assert r.status == 200, r
+    assert b"\\u0001\\u001f" in r.body
+    job = r.json()
+    assert job["stdout"] == "before\ufffdafter \ufffd\ufffd \ufffd\ufffd \x01\x1f\x7f \"q\" \\ \u00e9\U0001F600\n"
+    assert job["stderr"] == "\ufffd"
+    assert JOB_KEYS <= set(job) and job["stdout_truncated"] is False
+
+
+# --- 15. max_jobs until the scope is empty; cancel before the start (system) --
+
+BG_TOOL = "exec-bg"
+BG_DEF = tool_file(BG_TOOL, [
+    # the shell exits at once; its child lives on with its output elsewhere
+    command("bg", ["/bin/sh", "-c", 'sleep "$1" </dev/null >/dev/null 2>&1 & exit 0', "sh", "{{.secs}}"],
+            args=[SECS]),
+    command("mark", ["/bin/sh", "-c", 'touch "$1"; sleep 30', "sh", "{{.path}}"], args=[arg("path", required=True)]),
+    command("nul", ["/usr/bin/printf", "a\\0b\\377c"]),
+])
+
+
+@pytest.fixture
+def bg_tool(node, tool):
+    node.install_tool(BG_TOOL, BG_DEF)
+    yield BG_TOOL
+    node.remove_tool(BG_TOOL)
+
+
+@system_only
+def test_a_job_counts_toward_max_jobs_until_its_scope_is_empty(node, tool, bg_tool, exec_conf):
+    exec_conf(max_jobs=1)
+    wait_for(lambda: not job_units(active_only=True), timeout=30, what="no job running")
+    secs = unique_secs(9)
+    jid = start(node, "bg", {"secs": secs}, tool=BG_TOOL)
+    job = wait_job(node, jid)
+    assert job["status"] == "completed", job           # the main process has exited...
+    pids = wait_for(lambda: n_procs(f"sleep {secs}", 1), timeout=3, what="the background child")
+    assert in_unit(pids[0], unit_of(jid))
+    time.sleep(1.5)                                    # past a housekeeping tick
+    r = post(node, "true")                             # ...but its child still runs in the scope
+    assert r.status == 429, r
+    assert "max_jobs" in error_of(r).get("hint", "")
+    os.kill(pids[0], signal.SIGKILL)
+    wait_for(lambda: active_state(unit_of(jid)) not in ("active", "deactivating"), timeout=10,
+             what="the scope gone")
+    wait_for(lambda: post(node, "true").status == 202, timeout=5, interval=0.2, what="the slot freed")
+
+
+@system_only
+def test_output_with_a_nul_byte_is_not_cut(node, tool, bg_tool):
+    job = run_job(node, "nul", tool=BG_TOOL)
+    assert job["status"] == "completed", job
+    assert job["stdout"] == "a\ufffdb\ufffdc"
+
+
+@system_only
+def test_cancel_while_accepted_never_starts_the_command(node, tool, bg_tool):
+    """The job's scope cannot start at once (its slice waits 3 s for another
+    unit), so the job is still accepted when DELETE comes: its command never
+    runs and it reads cancelled."""
+    marker = Path(f"/tmp/exec-started-{RUN_TAG}-{random.randint(0, 1 << 30)}")
+    wait_for(lambda: not job_units(active_only=True), timeout=30, what="no job running")
+    blocker = Path("/run/systemd/system/tailkitd-test-blocker.service")
+    dropin = Path(f"/run/systemd/system/{SLICE}.d/zz-test-blocker.conf")
+    blocker.write_text("[Service]\nType=oneshot\nExecStart=/bin/sleep 3\n")
+    dropin.parent.mkdir(parents=True, exist_ok=True)
+    dropin.write_text("[Unit]\nWants=tailkitd-test-blocker.service\nAfter=tailkitd-test-blocker.service\n")
+    run("systemctl", "daemon-reload")
+    run("systemctl", "stop", SLICE, check=False)
+    try:
+        ensure_worker(node)
+        jid = start(node, "mark", {"path": str(marker)}, tool=BG_TOOL)
+        assert get_job(node, jid)["status"] == "accepted"
+        r = node.request("DELETE", f"/exec/jobs/{jid}")
+        assert r.status == 202, r
+        job = wait_job(node, jid, timeout=15)
+        assert job["status"] == "cancelled", job
+        time.sleep(4)                                  # past the slice's start
+        assert not marker.exists(), "the command ran after it was cancelled"
+        assert get_job(node, jid)["status"] == "cancelled"
+    finally:
+        dropin.unlink()
+        blocker.unlink()
+        run("systemctl", "daemon-reload")
+        if marker.exists():
+            marker.unlink()
