@@ -3,8 +3,10 @@
 #include "store.h"
 #include "vars.h"
 
-/* A PUT body is the value (≤ 1 MiB) plus room for its JSON wrapping. */
-#define PUT_BODY_MAX (VARS_VALUE_MAX + 4096)
+/* A PUT body is the value (1 MiB once decoded) as JSON at its most escaped
+ * (6 bytes per byte, "\u0001"), plus room for the wrapping. What many such
+ * bodies may hold at once is bounded in vars_available(). */
+#define PUT_BODY_MAX (6 * VARS_VALUE_MAX + 4096)
 
 const Route vars_routes[] = {
         { "GET",    "/vars",       CAP_READ,  0,            false, vars_list         },

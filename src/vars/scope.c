@@ -3,41 +3,80 @@
  * an edit takes effect without a restart. Values never reach a log line, an
  * error or a hint. */
 
-#include <strings.h>
-
-#include "envfile.h"
+#include "budget.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
+#include "render.h"
 #include "store.h"
 #include "vars-names.h"
 #include "vars.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ScopeFile *, scope_file_free);
 
-static void vars_config_free(void *p) {
-        vars_config_done(p);
-        free(p);
+/* What a request keeps from its admission to its end. */
+typedef struct VarsRequest {
+        VarsConfig cfg;          /* first: handlers read r->userdata as VarsConfig */
+        size_t body_charge;      /* held from body_budget */
+} VarsRequest;
+
+static void vars_request_free(void *p) {
+        VarsRequest *v = p;
+
+        budget_give(&body_budget, v->body_charge);
+        vars_config_done(&v->cfg);
+        free(v);
 }
 
-/* Loads vars.toml once per request; the handlers read it from r->userdata. */
+/* What a PUT's body will cost while it is buffered and parsed (a JSON
+ * body's decoded copies come on top of it). Bodies over the route's cap
+ * cost nothing: the worker refuses them unread. */
+static size_t body_cost(Request *r) {
+        const char *cl = request_header(r, "Content-Length");
+        size_t size = r->route->max_body;
+        char *end;
+
+        if (r->route->max_body == 0)
+                return 0;
+        if (cl) {
+                unsigned long long v;
+
+                errno = 0;
+                v = strtoull(cl, &end, 10);
+                if (errno != 0 || *end || end == cl || v > r->route->max_body)
+                        return 0;
+                size = (size_t) v;
+        }
+        return request_is_json(r) ? 3 * size : size;
+}
+
+/* Loads vars.toml once per request (the handlers read it from r->userdata)
+ * and admits the request's body, before a byte of it is read. */
 int vars_available(Request *r, const char **error, const char **hint) {
         static __thread char buf[1024];
         ConfigErrors errors = {};
-        VarsConfig *c;
+        VarsRequest *v;
         int e;
 
-        c = calloc(1, sizeof(VarsConfig));
-        if (!c) {
+        v = calloc(1, sizeof(VarsRequest));
+        if (!v) {
                 *error = "out of memory";
                 return -ENOMEM;
         }
-        e = vars_config_load(config_dir(), c, &errors);
+        e = vars_config_load(config_dir(), &v->cfg, &errors);
         if (e >= 0) {
-                r->userdata = c;
-                r->userdata_free = vars_config_free;
+                r->userdata = v;
+                r->userdata_free = vars_request_free;
+                v->body_charge = body_cost(r);
+                if (!budget_take(&body_budget, v->body_charge)) {
+                        v->body_charge = 0;
+                        *error = "too many large writes in progress";
+                        *hint = "the vars worker buffers at most 96 MiB of request bodies at once; retry in a moment";
+                        e = -EBUSY;
+                }
         } else {
-                free(c);
+                free(v);
                 if (e == -ENOENT) {
                         *error = "vars integration not configured on this node";
                         snprintf(buf, sizeof(buf), "create %s/vars.toml with a [[scope]] to enable it", config_dir());
@@ -48,7 +87,7 @@ int vars_available(Request *r, const char **error, const char **hint) {
                 *hint = buf;
         }
         config_errors_done(&errors);
-        return e < 0 ? -EINVAL : 0;
+        return e < 0 ? e : 0;
 }
 
 /* Finds the configured scope of project/env (an env-specific scope wins
@@ -100,9 +139,12 @@ static int check_key(Request *r, const char *key) {
 }
 
 static int reply_store_error(Request *r, int e, const char *what) {
+        if (e == -EBUSY)
+                return reply_errorf(r, 503, "the vars worker holds at most 64 MiB of scope indexes at once; retry in a moment",
+                                    "too many large scopes open: cannot %s now", what);
         log_error_errno(e, "Cannot %s %s/%s: %m", what, r->args[0], r->args[1]);
         if (e == -EBADMSG)
-                return reply_errorf(r, 500, "the scope file is not valid JSON; see the journal",
+                return reply_errorf(r, 500, "the scope file is not valid; see the journal",
                                     "cannot %s: the stored scope is corrupt", what);
         return reply_errorf(r, 500, "see journalctl TAILKITD_COMPONENT=vars", "cannot %s: %s", what, strerror(-e));
 }
@@ -144,10 +186,38 @@ int vars_list(Request *r) {
         return reply_json(r, 200, a);
 }
 
+static ssize_t render_read(void *cls, uint64_t pos, char *buf, size_t max) {
+        ssize_t n = scope_render_read(cls, buf, max);
+
+        if (n == 0)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n < 0) {
+                /* The headers are out: all that is left is to cut the answer short. */
+                log_error_errno((int) n, "Cannot send a scope, its file changed in place: %m");
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        return n;
+}
+
+static void render_free(void *cls) {
+        scope_render_free(cls);
+}
+
+/* Sends f (owned) in format, decoded from its file while it is sent. */
+static int reply_scope(Request *r, ScopeFile *f, RenderFormat format, const ScopeEntry *only) {
+        ScopeRender *render;
+        int e;
+
+        e = scope_render_new(f, format, only, &render);
+        if (e < 0)
+                return e;
+        return reply_stream(r, 200, format == RENDER_ENV ? "text/plain; charset=utf-8" : "application/json",
+                            MHD_SIZE_UNKNOWN, render_read, render, render_free);
+}
+
 int vars_scope_get(Request *r) {
-        _cleanup_(json_object_putp) json_object *scope = NULL;
         const char *format = request_query(r, "format");
-        json_object *out;
+        ScopeFile *f;
         int e;
 
         if (resolve_scope(r, false) < 0)
@@ -155,30 +225,10 @@ int vars_scope_get(Request *r) {
         if (format && !streq(format, "json") && !streq(format, "env"))
                 return reply_error(r, 400, "unknown format", "use ?format=json (the default) or ?format=env");
 
-        e = store_read(r->args[0], r->args[1], &scope);
+        e = store_open(r->args[0], r->args[1], &f);
         if (e < 0)
                 return reply_store_error(r, e, "read");
-
-        if (format && streq(format, "env")) {
-                _cleanup_free_ char *buf = NULL;
-                size_t size = 0;
-                FILE *f = open_memstream(&buf, &size);
-
-                if (!f)
-                        return -ENOMEM;
-                e = envfile_write(f, scope);
-                if (fclose(f) != 0 || e < 0)
-                        return -ENOMEM;
-                return reply_data(r, 200, "text/plain; charset=utf-8", buf, size);
-        }
-
-        out = json_object_new_object();
-        if (!out)
-                return -ENOMEM;
-        json_object_object_foreach(scope, key, val)
-                if (!vars_key_is_reserved(key))
-                        json_object_object_add(out, key, json_object_get(val));
-        return reply_json(r, 200, out);
+        return reply_scope(r, f, format && streq(format, "env") ? RENDER_ENV : RENDER_JSON, NULL);
 }
 
 int vars_scope_delete(Request *r) {
@@ -194,115 +244,81 @@ int vars_scope_delete(Request *r) {
 }
 
 int vars_key_get(Request *r) {
-        _cleanup_(json_object_putp) json_object *scope = NULL;
+        _cleanup_(scope_file_freep) ScopeFile *f = NULL;
         const char *key = r->args[2];
-        json_object *val, *o;
-        int e;
+        const ScopeEntry *e;
+        int k;
 
         if (resolve_scope(r, false) < 0 || check_key(r, key) < 0)
                 return 0;
-        e = store_read(r->args[0], r->args[1], &scope);
-        if (e < 0)
-                return reply_store_error(r, e, "read");
-        if (!json_object_object_get_ex(scope, key, &val) || !json_object_is_type(val, json_type_string)) {
+        k = store_open(r->args[0], r->args[1], &f);
+        if (k < 0)
+                return reply_store_error(r, k, "read");
+        e = scope_file_find(f, key);
+        if (!e) {
                 char hint[512];
                 snprintf(hint, sizeof(hint), "%s is not set in %s/%s", key, r->args[0], r->args[1]);
                 return reply_error(r, 404, "key not found", hint);
         }
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "key", json_object_new_string(key));
-        json_object_object_add(o, "value", json_object_get(val));
-        return reply_json(r, 200, o);
+        return reply_scope(r, TAKE_PTR(f), RENDER_KEY, e);
 }
 
-typedef struct PutEdit {
-        const char *key;
-        const char *value;
-        size_t len;
-} PutEdit;
+/* The value of a PUT: {"value": "..."} when the body is sent as JSON, else
+ * the body itself, as the Go client sends it, without its trailing line
+ * ends. Replies and returns < 0 when the body is not acceptable. */
+static int put_value(Request *r, json_object **json, const char **ret, size_t *ret_len) {
+        const char *v = r->body ?: "";
+        size_t len = r->body_size;
+        json_object *o;
 
-static int edit_put(json_object *scope, void *userdata) {
-        PutEdit *p = userdata;
-        size_t n = 0;
+        if (request_is_json(r)) {
+                if (request_json_body(r, json) < 0 || !json_object_is_type(*json, json_type_object) ||
+                    !json_object_object_get_ex(*json, "value", &o) || !json_object_is_type(o, json_type_string))
+                        return reply_error(r, 400, "invalid body",
+                                           "send {\"value\": \"...\"} with Content-Type: application/json, or the raw value"), -EINVAL;
+                v = json_object_get_string(o);
+                len = (size_t) json_object_get_string_len(o);
+        } else
+                while (len > 0 && v[len - 1] == '\n')
+                        len -= len > 1 && v[len - 2] == '\r' ? 2 : 1;
 
-        if (!json_object_object_get_ex(scope, p->key, NULL)) {
-                json_object_object_foreach(scope, k, v) {
-                        (void) v;
-                        n += !vars_key_is_reserved(k);
-                }
-                if (n >= VARS_KEYS_MAX)
-                        return -EDQUOT;
-        }
-        return json_object_object_add(scope, p->key, json_object_new_string_len(p->value, (int) p->len)) < 0 ? -ENOMEM : 0;
-}
-
-static bool content_type_is_json(Request *r) {
-        const char *ct = request_header(r, "Content-Type");
-        return ct && strncasecmp(ct, "application/json", strlen("application/json")) == 0;
+        if (len > VARS_VALUE_MAX)
+                return reply_error(r, 413, "value too large", "values are limited to 1 MiB (after JSON decoding)"), -E2BIG;
+        if (!vars_value_is_valid(v, len))
+                return reply_error(r, 400, "invalid value", "values must be UTF-8 text without NUL bytes"), -EINVAL;
+        *ret = v;
+        *ret_len = len;
+        return 0;
 }
 
 int vars_key_put(Request *r) {
-        _cleanup_(json_object_putp) json_object *body = NULL;
-        PutEdit edit = { .key = r->args[2] };
+        _cleanup_(json_object_putp_) json_object *body = NULL;
+        const char *key = r->args[2], *value;
+        json_object *o;
+        size_t len;
         int e;
 
-        if (resolve_scope(r, true) < 0 || check_key(r, edit.key) < 0)
+        if (resolve_scope(r, true) < 0 || check_key(r, key) < 0 || put_value(r, &body, &value, &len) < 0)
                 return 0;
 
-        if (content_type_is_json(r)) {
-                json_tokener *tok = json_tokener_new();
-                json_object *v;
-
-                if (!tok)
-                        return -ENOMEM;
-                json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-                body = json_tokener_parse_ex(tok, r->body ?: "", (int) r->body_size);
-                e = json_tokener_get_error(tok) == json_tokener_success;
-                json_tokener_free(tok);
-                if (!e || !json_object_is_type(body, json_type_object) ||
-                    !json_object_object_get_ex(body, "value", &v) || !json_object_is_type(v, json_type_string))
-                        return reply_error(r, 400, "invalid body",
-                                           "send {\"value\": \"...\"} with Content-Type: application/json, or the raw value");
-                edit.value = json_object_get_string(v);
-                edit.len = (size_t) json_object_get_string_len(v);
-        } else {
-                /* The Go client's form: the raw value, trailing newlines dropped. */
-                edit.value = r->body ?: "";
-                edit.len = r->body_size;
-                while (edit.len > 0 && edit.value[edit.len - 1] == '\n')
-                        edit.len--;
-        }
-
-        if (edit.len > VARS_VALUE_MAX)
-                return reply_error(r, 413, "value too large", "values are limited to 1 MiB");
-        if (!vars_value_is_valid(edit.value, edit.len))
-                return reply_error(r, 400, "invalid value", "values must be UTF-8 text without NUL bytes");
-
-        e = store_update(r->args[0], r->args[1], request_caller_name(r), edit_put, &edit);
+        e = store_put(r->args[0], r->args[1], request_caller_name(r), key, value, len);
         if (e == -EDQUOT)
                 return reply_error(r, 409, "scope is full", "a scope holds at most 10000 keys");
         if (e == -ENOSPC)
                 return reply_error(r, 409, "scope is full", "a scope's stored size is limited to 32 MiB");
+        if (e == -EMLINK)
+                return reply_errorf(r, 409, "delete an env you no longer need (DELETE /vars/<project>/<env>)",
+                                    "project %s holds %d envs already, the most it can", r->args[0], VARS_ENVS_MAX);
         if (e < 0)
                 return reply_store_error(r, e, "write");
-        log_write(r, "var set", edit.key);
+        log_write(r, "var set", key);
 
-        json_object *o = json_object_new_object();
+        o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        json_object_object_add(o, "key", json_object_new_string(edit.key));
+        json_object_object_add(o, "key", json_object_new_string(key));
         json_object_object_add(o, "status", json_object_new_string("ok"));
         return reply_json(r, 200, o);
-}
-
-static int edit_delete(json_object *scope, void *userdata) {
-        /* Deleting what is not there must not create a scope file. */
-        if (!json_object_object_get_ex(scope, userdata, NULL))
-                return STORE_UNCHANGED;
-        json_object_object_del(scope, userdata);
-        return 0;
 }
 
 int vars_key_delete(Request *r) {
@@ -311,7 +327,7 @@ int vars_key_delete(Request *r) {
 
         if (resolve_scope(r, true) < 0 || check_key(r, key) < 0)
                 return 0;
-        e = store_update(r->args[0], r->args[1], request_caller_name(r), edit_delete, (void *) key);
+        e = store_unset(r->args[0], r->args[1], request_caller_name(r), key);
         if (e < 0)
                 return reply_store_error(r, e, "write");
         log_write(r, "var deleted", key);

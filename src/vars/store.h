@@ -8,30 +8,37 @@
  * rename(), so a reader sees the old or the new content, never a mix.
  * Writers serialise per scope with flock() on .<env>.lock, which holds across
  * threads (each opens its own file description) and across processes (a
- * worker restarted while the old one still finishes a write). A write is
- * durable when it returns: temp file fsynced, renamed, directory fsynced. */
+ * worker restarted while the old one still finishes a write); a writer that
+ * creates a scope also holds the project's .lock while it counts the envs.
+ * A write is durable when it returns: temp file fsynced, renamed, directory
+ * fsynced (and the parent of a directory it created).
+ *
+ * No operation holds a value or a scope in memory whole: a write copies the
+ * other values from the old file to the new one (see scopefile.h). */
 
 #include <stddef.h>
 
-#include <json-c/json.h>
+#include "scopefile.h"
 
 #define VARS_VALUE_MAX (1024 * 1024)
 #define VARS_KEYS_MAX 10000
+#define VARS_ENVS_MAX 100
 #define VARS_SCOPE_FILE_MAX (32 * 1024 * 1024)
 
-/* *ret is the scope object; an empty object when nothing is stored. */
-int store_read(const char *project, const char *env, json_object **ret);
+/* The scope for reading (an empty one when nothing is stored). */
+int store_open(const char *project, const char *env, ScopeFile **ret);
 
-/* Edits the scope under its lock and writes it back. edit returns < 0 to
- * abort without writing (that value is returned), STORE_UNCHANGED when there
- * is nothing to write; -ENOSPC from the store itself means the scope would
+/* Sets key. -EDQUOT: the scope holds VARS_KEYS_MAX keys already; -EMLINK:
+ * the project holds VARS_ENVS_MAX envs already; -ENOSPC: the file would
  * exceed VARS_SCOPE_FILE_MAX. */
-#define STORE_UNCHANGED 1
-typedef int (*StoreEdit)(json_object *scope, void *userdata);
-int store_update(const char *project, const char *env, const char *caller, StoreEdit edit, void *userdata);
+int store_put(const char *project, const char *env, const char *caller, const char *key,
+              const char *value, size_t len);
+
+/* Removes key; when it is not there, nothing is written (nor created). */
+int store_unset(const char *project, const char *env, const char *caller, const char *key);
 
 /* Removes the scope's data (its lock file stays, so waiting writers still
- * exclude each other). Missing data is fine. */
+ * exclude each other). Missing data is fine, and then nothing is written. */
 int store_delete(const char *project, const char *env);
 
 /* The environments of a project that hold data, sorted; *ret NULL-terminated. */

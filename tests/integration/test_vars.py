@@ -368,19 +368,30 @@ def test_put_json_with_charset_parameter(node, scope):
     assert node.get(f"{scope}/K").json()["value"] == "v"
 
 
-@pytest.mark.parametrize("ctype", ["application/octet-stream", "text/plain", None])
-def test_put_raw_strips_trailing_newlines_only(node, scope, ctype):
+@pytest.mark.parametrize("ctype", ["application/octet-stream", "text/plain", "application/jsonx",
+                                   "application/json-patch+json", "text/json", None])
+def test_put_raw_strips_trailing_line_ends_only(node, scope, ctype):
     r = put_raw(node, f"{scope}/RAW", b"secret-value\n\n\n", ctype=ctype)
     assert r.status == 200, r
     assert r.json() == {"key": "RAW", "status": "ok"}
     assert node.get(f"{scope}/RAW").json()["value"] == "secret-value"
-    # Only trailing "\n": leading and inner newlines, a CR before the final
-    # newline, and trailing spaces stay.
-    assert put_raw(node, f"{scope}/RAW", b"\na\nb \r\n", ctype=ctype).status == 200
-    assert node.get(f"{scope}/RAW").json()["value"] == "\na\nb \r"
-    # A body that is JSON-looking but not sent as JSON is the value itself.
+    # Trailing "\n" and "\r\n" go (a file saved on Windows); leading and
+    # inner line ends, a CR not followed by LF, and trailing spaces stay.
+    for body, want in ((b"\na\nb \r\n", "\na\nb "), (b"v\r\n\r\n\n", "v"), (b"x\r", "x\r"),
+                       (b"x\r\r\n", "x\r"), (b"a\r\nb\r\n", "a\r\nb"), (b"\r\n", "")):
+        assert put_raw(node, f"{scope}/RAW", body, ctype=ctype).status == 200, body
+        assert node.get(f"{scope}/RAW").json()["value"] == want, body
+    # A body that is JSON-looking but not sent as application/json is the value itself.
     assert put_raw(node, f"{scope}/RAW", b'{"value":"x"}', ctype=ctype).status == 200
     assert node.get(f"{scope}/RAW").json()["value"] == '{"value":"x"}'
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "Application/JSON", "application/json; charset=utf-8",
+                                   "application/json;charset=UTF-8", "application/json ; charset=utf-8"])
+def test_put_json_content_type_forms(node, scope, ctype):
+    r = put_json(node, f"{scope}/K", "v", ctype=ctype)
+    assert r.status == 200, r
+    assert node.get(f"{scope}/K").json()["value"] == "v"
 
 
 def test_put_empty_values(node, scope):
@@ -395,8 +406,9 @@ def test_put_empty_values(node, scope):
 @pytest.mark.parametrize("body", [
     b"[]", b'"x"', b"1", b"null", b'{"value":1}', b'{"value":null}', b'{"value":true}',
     b'{"value":["x"]}', b'{"value":{"a":"b"}}', b"{}", b'{"Value":"x"}', b"not json",
-    b'{"value":"x"', b"", b'{"value":"x"} trailing',
-], ids=lambda b: b.decode() or "empty")
+    b'{"value":"x"', b"", b'{"value":"x"} trailing', b'{"value":"x"}{}', b'{"value":"x"}\x00',
+    b'{"value":"x"},', b'{"value":"x"}]',
+], ids=lambda b: b.decode(errors="replace").replace("\x00", "NUL") or "empty")
 def test_put_bad_json_body_is_400(node, scope, body):
     r = node.request("PUT", f"{scope}/K", body=body, headers={"Content-Type": "application/json"})
     assert r.status == 400, r
@@ -853,7 +865,7 @@ def test_value_over_one_mib_is_413_and_changes_nothing(node, scope):
               put_json(node, f"{scope}/NEW", "é" * (MIB // 2) + "x"),
               put_raw(node, f"{scope}/NEW", "x" * (2 * MIB)),
               put_raw(node, f"{scope}/NEW", "x" * (MIB + 4096 + 1)),
-              put_json(node, f"{scope}/NEW", "\\" * (MIB // 2 + 2048))):  # escaped body > cap
+              put_json(node, f"{scope}/NEW", "\x01" * (MIB + 1))):  # decoded 1 MiB + 1
         assert r.status == 413, r
         error_of(r)
     assert scope_file(node, project, env).read_bytes() == before
@@ -929,6 +941,203 @@ def test_ten_thousand_keys_per_scope(node, scope):
     assert put_raw(node, f"{scope}/K10001", "no").status == 409
     got = node.get(scope).json()
     assert len(got) == 10000 and got["K10000"] == "yes" and "K0" not in got
+
+
+def test_json_put_cap_counts_decoded_bytes(node, scope):
+    """The 1 MiB limit is on the value: a JSON body escapes a control byte
+    into 6 ("\u0001"), and such a value up to 1 MiB is accepted."""
+    project, env = scope.split("/")[2:]
+    for key, value in (("CTRL_300K", "\x01" * (300 * 1024)),
+                       ("CTRL_1MIB", "\x01\x1f" * (MIB // 2)),
+                       ("BACKSLASH", "\\" * (MIB // 2 + 2048)),
+                       ("MIXED", "\x02é\"\\\n" * ((MIB - 8) // 6) + "😀ab")):
+        assert len(value.encode()) <= MIB, key
+        r = put_json(node, f"{scope}/{key}", value)
+        assert r.status == 200, (key, r)
+        assert node.get(f"{scope}/{key}").json()["value"] == value, key
+        assert read_scope_file(node, project, env)[key] == value, key
+    before = scope_file(node, project, env).read_bytes()
+    r = put_json(node, f"{scope}/CTRL_1MIB", "\x01" * (MIB + 1))
+    assert r.status == 413, r
+    assert "1 MiB" in error_text(r)
+    assert scope_file(node, project, env).read_bytes() == before
+
+
+def send_head(node, head, src=USER):
+    s = socket.socket()
+    s.settimeout(10)
+    s.bind((src, 0))
+    s.connect((node.host, node.port))
+    s.sendall(head.encode())
+    return s
+
+
+def read_reply(s):
+    data = b""
+    while True:
+        try:
+            c = s.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not c:
+            break
+        data += c
+    return data
+
+
+def test_concurrent_large_put_bodies_are_bounded(node, scope):
+    """A PUT body may be 6 MiB (a 1 MiB value escaped); what such bodies hold
+    at once is bounded: past the budget a PUT is answered 503 before its body
+    is read, and once the others are gone PUTs are admitted again."""
+    big = 6 * MIB
+    head = (f"PUT {scope}/K HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {big}\r\n\r\n")
+    pid = node.worker_pid("vars")
+    base = node.rss_kib(pid)
+    held, refused = [], None
+    socks = [send_head(node, head) for _ in range(10)]
+    try:
+        # Sent back to back (the worker closes a body that does not come
+        # within its deadline, which would free the budget meanwhile).
+        time.sleep(0.5)
+        for s in socks:
+            s.setblocking(False)
+            try:
+                first = s.recv(65536)
+            except BlockingIOError:
+                held.append(s)  # admitted: the worker waits for the body
+                continue
+            s.settimeout(5)
+            if refused is None:
+                refused = first + read_reply(s)
+        assert refused is not None, f"all {len(held)} large PUTs admitted at once"
+        assert refused.startswith(b"HTTP/1.1 503"), refused[:300]
+        assert b"retry" in refused, refused[:400]
+        assert 1 <= len(held) <= 8, len(held)
+        # The admitted ones really can send their body.
+        body = json.dumps({"value": "\x01" * (MIB // 2)}).encode()
+        assert len(body) < big
+        held[0].setblocking(True)
+        held[0].sendall(body + b" " * (big - len(body)))
+        held[0].settimeout(20)
+        reply = read_reply(held[0])
+        assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
+        assert node.rss_kib(pid) - base < 128 * 1024
+    finally:
+        for s in socks:
+            s.close()
+    wait_for(lambda: put_json(node, f"{scope}/AFTER", "v").status == 200, timeout=10,
+             what="a PUT admitted once the large ones are gone")
+
+
+# --- memory of reads -----------------------------------------------------------------
+
+def reset_peak_rss(pid):
+    """Resets VmHWM (the peak RSS) of pid; False where that is not allowed."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_kib(node, pid, sampler):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return max(int(line.split()[1]), sampler[0])
+    return sampler[0]
+
+
+def largest_scope(n_values=28):
+    """Values near 1 MiB with a hostile character every KiB, ~30 MiB in all:
+    about the largest a scope file may be (32 MiB)."""
+    chunk = ("x" * 1000 + 'a"b\\c\n$`\x01') * 1040
+    return {f"V{i:02d}": chunk[i:i + MIB - 64] for i in range(n_values)}
+
+
+def test_concurrent_reads_of_the_largest_scope_stay_bounded(node, scope):
+    """20 read-only callers read a ~30 MiB scope at once, as JSON, as env
+    lines and key by key: values stream from the file, so the worker's RSS
+    stays within a few MiB of where it was (it reached ~1 GiB when each read
+    parsed and serialised the scope in memory)."""
+    project, env = scope.split("/")[2:]
+    data = largest_scope()
+    write_scope_file(node, project, env, data)
+    assert scope_file(node, project, env).stat().st_size > 28 * MIB
+    want_json = node.get(scope, src=READONLY, timeout=120)
+    assert want_json.status == 200, want_json
+    assert want_json.json() == data
+    want_env = node.get(scope + "?format=env", src=READONLY, timeout=120)
+    assert want_env.body.decode() == "".join(env_line(k, v) for k, v in sorted(data.items()))
+
+    pid = node.worker_pid("vars")
+    for path, want in ((scope, want_json.body), (scope + "?format=env", want_env.body),
+                       (f"{scope}/V07", None)):
+        exact = reset_peak_rss(pid)
+        base = node.rss_kib(pid)
+        sampler, stop, results = [base], threading.Event(), []
+
+        def sample():
+            while not stop.is_set():
+                try:
+                    sampler[0] = max(sampler[0], node.rss_kib(pid))
+                except (OSError, AssertionError):
+                    pass
+                time.sleep(0.005)
+
+        def read():
+            try:
+                results.append(node.get(path, src=READONLY, timeout=120))
+            except Exception as e:  # noqa: BLE001 — reported below
+                results.append(e)
+
+        t_sample = threading.Thread(target=sample)
+        t_sample.start()
+        readers = [threading.Thread(target=read) for _ in range(20)]
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join(300)
+        stop.set()
+        t_sample.join()
+        peak = peak_rss_kib(node, pid, sampler) if exact else sampler[0]
+        print(f"{path}: worker RSS {base // 1024} MiB before, peak {peak // 1024} MiB "
+              f"under 20 concurrent reads ({'VmHWM' if exact else 'sampled'})")
+        assert len(results) == 20
+        for r in results:
+            assert not isinstance(r, Exception), r
+            assert r.status == 200, r
+            if want is not None:
+                assert r.body == want
+            else:
+                assert r.json() == {"key": "V07", "value": data["V07"]}
+        assert peak - base < 64 * 1024, (base, peak)
+
+
+def test_stored_scope_that_is_not_a_flat_string_object_is_500(node, scope):
+    """The scope file is checked strictly: anything but one JSON object of
+    strings (trailing bytes, a duplicate key, a NUL, bad UTF-8) reads as
+    corrupt, and a write never replaces it."""
+    project, env = scope.split("/")[2:]
+    assert put_json(node, f"{scope}/A", "1").status == 200
+    f = scope_file(node, project, env)
+    for content in (b'{"A":"1"} trailing', b'{"A":"1"}{}', b'{"A":"1"},', b'{"A":1}', b'{"A":["1"]}',
+                    b'{"A":"1","A":"2"}', b'{"A":"a\\u0000b"}', b'{"A":"\xff"}', b'{"A":"\\ud800"}',
+                    b'{"A":"1"', b'["A"]', b'', b'{"A":"tab\there"}'):
+        st = f.stat()
+        tmp = f.with_name(f".corrupt-{uuid.uuid4().hex}")
+        tmp.write_bytes(content)
+        os.chown(tmp, st.st_uid, st.st_gid)
+        os.rename(tmp, f)
+        for r in (node.get(scope), node.get(scope + "?format=env"), node.get(f"{scope}/A"),
+                  put_json(node, f"{scope}/B", "2"), delete(node, f"{scope}/A")):
+            assert r.status == 500, (content, r)
+            assert "corrupt" in error_text(r), (content, r)
+        assert f.read_bytes() == content
+    # Whitespace around and between tokens, and every JSON escape, are fine.
+    f.write_bytes(b' \n{ "A" : "1" ,\t"B":"\\u00e9\\ud83d\\ude00\\n\\/\\"\\\\\\b\\f\\r\\t" } \r\n')
+    assert node.get(scope).json() == {"A": "1", "B": "é😀\n/\"\\\b\f\r\t"}
 
 
 # --- concurrency -------------------------------------------------------------------
@@ -1017,6 +1226,74 @@ def test_vars_toml_is_reread_without_restart(node, vars_toml):
         assert [s["project"] for s in node.get("/vars").json()][-1] == "extra"
     finally:
         delete(node, f"/vars/extra/{env}")
+
+
+def add_project(vars_toml, project):
+    f, replace = vars_toml
+    replace(f.read_text() + f'\n[[scope]]\nproject = "{project}"\nread = true\nwrite = true\n')
+
+
+def tree(node):
+    return sorted((str(p), p.stat().st_ino, p.stat().st_mtime_ns) for p in node.state_dir.rglob("*"))
+
+
+def test_deleting_what_does_not_exist_writes_nothing(node, vars_toml, scope):
+    """DELETE of an absent key or scope answers 204 and leaves the state
+    directory exactly as it was: no project directory, no lock file, no
+    rewritten scope (it used to leave one directory and lock file each)."""
+    ghost = f"ghost{uuid.uuid4().hex[:8]}"
+    add_project(vars_toml, ghost)
+    assert put_json(node, f"{scope}/A", "1").status == 200
+    before = tree(node)
+    for i in range(150):
+        assert delete(node, f"/vars/{ghost}/e{i}/K").status == 204
+        assert delete(node, f"/vars/{ghost}/s{i}").status == 204
+    for i in range(50):
+        assert delete(node, f"/vars/myapp/{new_env('absent')}/K").status == 204
+        assert delete(node, f"/vars/myapp/{new_env('absent')}").status == 204
+    assert delete(node, f"{scope}/NEVER").status == 204
+    assert tree(node) == before
+    assert not (node.state_dir / "vars" / ghost).exists()
+    assert node.get(scope).json() == {"A": "1"}
+
+
+def test_envs_per_project_are_capped(node, vars_toml):
+    """A project holds at most 100 envs: creating the 101st is a 409 with a
+    hint, also when the creations race; existing envs stay writable, and a
+    deleted env makes room."""
+    project = f"capped{uuid.uuid4().hex[:8]}"
+    add_project(vars_toml, project)
+    results = {}
+
+    def put(i):
+        results[i] = put_raw(node, f"/vars/{project}/e{i}/K", f"v{i}")
+
+    try:
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(115)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        ok = sorted(i for i, r in results.items() if r.status == 200)
+        refused = [r for r in results.values() if r.status != 200]
+        assert len(ok) == 100, {r.status for r in refused}
+        for r in refused:
+            assert r.status == 409, r
+            body = error_of(r)
+            assert "100" in body["error"] and "DELETE" in body["hint"], body
+        files = sorted(p.name for p in (node.state_dir / "vars" / project).glob("*.json"))
+        assert len(files) == 100, files
+        assert {s["project"]: len(s["envs"]) for s in node.get("/vars").json()}[project] == 100
+        # Existing envs take more keys; a new one is refused and leaves nothing.
+        assert put_raw(node, f"/vars/{project}/e{ok[0]}/K2", "x").status == 200
+        r = put_json(node, f"/vars/{project}/brandnew/K", "x")
+        assert r.status == 409, r
+        assert not scope_file(node, project, "brandnew").exists()
+        assert delete(node, f"/vars/{project}/e{ok[0]}").status == 204
+        assert put_json(node, f"/vars/{project}/brandnew/K", "x").status == 200
+    finally:
+        for i in list(range(115)) + ["brandnew"]:
+            delete(node, f"/vars/{project}/e{i}" if i != "brandnew" else f"/vars/{project}/brandnew")
 
 
 # --- crash safety (real systemd) ------------------------------------------------
