@@ -51,13 +51,6 @@ int config_check_all(const char *config_dir, ConfigErrors *errors) {
                         return r;
                 n_invalid += r;
         }
-        {
-                _cleanup_(metrics_config_done) MetricsConfig c = {};
-                r = invalid(metrics_config_load(config_dir, &c, errors));
-                if (r < 0)
-                        return r;
-                n_invalid += r;
-        }
 
         return n_invalid;
 }

@@ -123,27 +123,9 @@ typedef struct SystemdConfig {
 int systemd_config_load(const char *config_dir, SystemdConfig *ret, ConfigErrors *errors);
 void systemd_config_done(SystemdConfig *c);
 
-/* ---- integrations/metrics.toml ---- */
-
-typedef struct MetricsConfig {
-        bool host_enabled;
-        bool cpu_enabled, cpu_per_core;
-        bool memory_enabled, memory_swap;
-        bool disk_enabled;
-        char **disk_paths;
-        size_t n_disk_paths;
-        bool network_enabled;
-        char **network_interfaces;
-        size_t n_network_interfaces;
-        bool processes_enabled;
-        unsigned processes_limit;    /* default 20 */
-} MetricsConfig;
-
-int metrics_config_load(const char *config_dir, MetricsConfig *ret, ConfigErrors *errors);
-void metrics_config_done(MetricsConfig *c);
-
 /* Loads every TOML file above (missing ones are fine); returns the number of
- * invalid files, all their errors in errors. tools/<name>.json is checked by the
+ * invalid files, all their errors in errors. An integration whose schema lives
+ * in its own folder (metrics) is checked by tailkitd itself. tools/<name>.json is checked by the
  * caller (toolfile.h). */
 int config_check_all(const char *config_dir, ConfigErrors *errors);
 

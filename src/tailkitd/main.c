@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics-config.h"
 #include "paths.h"
 #include "toolfile.h"
 
@@ -95,6 +96,11 @@ static int check_config(void) {
                 return log_oom();
 
         bad = config_check_all(dir, &errors);
+        /* Integrations whose schema lives in their own folder. */
+        r = metrics_config_check(dir, &errors);
+        if (r < 0)
+                return log_oom();
+        bad += r;
         if (asprintf(&tools, "%s/tools", dir) < 0)
                 return log_oom();
         r = tool_list_load(tools, &l, on_broken_tool, &te);

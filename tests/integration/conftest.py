@@ -64,6 +64,8 @@ def free_port():
 # The vars scopes every mode configures (tests/system/setup-in-container.sh
 # writes the same file into the container).
 VARS_TOML = (Path(__file__).resolve().parent / "data" / "vars.toml").read_text()
+# Likewise metrics.toml: every section on (test_metrics.py narrows it per test).
+METRICS_TOML = (Path(__file__).resolve().parent / "data" / "metrics.toml").read_text()
 
 
 class Response:
@@ -135,6 +137,7 @@ class Node:
                 "dispatch": build / "src/dispatch/tailkitd-dispatch",
                 "tools": build / "src/tools/tailkitd-tools",
                 "vars": build / "src/vars/tailkitd-vars",
+                "metrics": build / "src/metrics/tailkitd-metrics",
                 "tailkitd": build / "src/tailkitd/tailkitd",
             }
             self.host, self.port = "127.0.0.1", free_port()
@@ -178,8 +181,11 @@ class Node:
             f'\n[server]\nrequest_timeout = {REQUEST_TIMEOUT}\n')
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "vars.toml").write_text(VARS_TOML)
+        (self.config_dir / "integrations").mkdir(parents=True, exist_ok=True)
+        (self.config_dir / "integrations" / "metrics.toml").write_text(METRICS_TOML)
         self.start_worker("tools")
         self.start_worker("vars")
+        self.start_worker("metrics")
         self.activate("dispatch", f"{self.host}:{self.port}", False, self.bin["dispatch"])
         wait_for(lambda: self.try_connect(), what="dispatcher socket")
 
