@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "job-index.h"
 #include "macro.h"
@@ -102,7 +103,6 @@ void job_index_release(const char *id, uint64_t finished_usec) {
         /* Kept for its full time even when memory is short: never evicted early. */
         if (kept_add_locked(id, finished_usec) < 0)
                 return;
-        live[i][0] = 0;
         memcpy(live[i], live[n_live - 1], sizeof(JobId));
         n_live--;
 }
@@ -130,7 +130,8 @@ int job_index_live(JobId **ret, size_t *ret_n) {
 
         if (!copy)
                 return -ENOMEM;
-        memcpy(copy, live, n_live * sizeof(JobId));
+        if (n_live > 0)
+                memcpy(copy, live, n_live * sizeof(JobId));
         *ret = copy;
         *ret_n = n_live;
         return 0;

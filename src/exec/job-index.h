@@ -14,6 +14,7 @@
  *
  * Every function is thread-safe. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1264,8 +1264,8 @@ def test_post_latency_with_10000_kept_records(node, xworker, fakes):
     """Housekeeping is off the request path: with ~10,000 records kept, a POST
     and a 404 answer as fast as with none (the worker keeps an index; its tick
     polls only live jobs)."""
-    n = MAX_RECORDS - 100
-    for _ in range(n):
+    n = MAX_RECORDS - 100                     # leaves room for the POSTs below
+    for _ in range(n - len(job_dirs_of(xworker))):
         fakes(finished_ago=30)
     xworker.restart()
     posts = []
@@ -1289,8 +1289,7 @@ def test_post_latency_with_10000_kept_records(node, xworker, fakes):
 
 
 def test_record_cap_is_429_with_a_hint(node, xworker, fakes):
-    have = len([p for p in xworker.jobs_dir.iterdir()]) if xworker.jobs_dir.exists() else 0
-    for _ in range(max(MAX_RECORDS - have, 0)):
+    for _ in range(max(MAX_RECORDS - len(job_dirs_of(xworker)), 0)):
         fakes(finished_ago=30)
     xworker.restart()
     before = job_dirs_of(xworker)
@@ -1418,7 +1417,9 @@ def test_200_slow_pollers_of_a_2mib_output_keep_the_worker_small(node, xworker, 
         time.sleep(3)
         rss = max(node.rss_kib(pid) for _ in range(5) if time.sleep(0.2) is None)
         print(f"exec worker RSS: {base} KiB idle, {rss} KiB with 200 stalled pollers of 2 x 2 MiB output")
-        assert rss - base < 64 * 1024, (base, rss)
+        # A sanitizer build keeps shadow memory and fake stacks per thread.
+        sanitized = "libasan" in Path(f"/proc/{pid}/maps").read_text()
+        assert rss - base < (192 if sanitized else 64) * 1024, (base, rss)
         # They are being answered (not refused), each with a valid answer.
         first = socks[0].recv(65536)
         assert first.startswith(b"HTTP/1.1 200"), first[:200]
