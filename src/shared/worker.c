@@ -749,17 +749,46 @@ static bool sender_is_dispatcher(int conn) {
         return false;
 }
 
+/* Whether /proc is mounted with hidepid= (ProtectProc=invisible and the
+ * like): other users' processes, the dispatcher among them, are then hidden. */
+static bool proc_hides_pids(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        bool hidden = false;
+
+        if (!f)
+                return true;
+        while (fgets(line, sizeof(line), f)) {
+                /* "... mount-point options - fstype source super-options" */
+                char *sep = strstr(line, " - proc ");
+                char *fields[5];
+                char *p = line;
+
+                if (!sep)
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                        fields[i] = p;
+                        p = strchr(p, ' ');
+                        if (!p)
+                                break;
+                        p++;
+                }
+                if (!p || strncmp(fields[4], "/proc ", 6) != 0)
+                        continue;
+                hidden = strstr(sep, "hidepid=") && !strstr(sep, "hidepid=0") && !strstr(sep, "hidepid=off");
+        }
+        return hidden;
+}
+
 static void setup_sender_check(void) {
         _cleanup_free_ char *unit = NULL;
 
         if (w.listen_path || sd_pid_get_unit(0, &unit) < 0 || !startswith(unit, "tailkitd@"))
                 return;         /* run by hand or by a test harness */
-        /* A sandbox that hides other users' processes (ProtectProc=, user
-         * namespaces) hides PID 1 too. */
-        if (access("/proc/1/cgroup", R_OK) == 0)
-                w.check_peer_unit = true;
-        else
+        if (proc_hides_pids())
                 w.peers_hidden = true;
+        else
+                w.check_peer_unit = true;
 }
 
 static void receive_connections(void) {
