@@ -64,8 +64,8 @@ static struct {
         _Atomic uint64_t last_activity;
         pthread_mutex_t tracks_lock;
         ConnTrack *tracks;
-        bool check_peer_unit;        /* run by systemd: only tailkitd.service may */
-        bool peers_hidden;           /* our sandbox hides the peer: socket permissions decide */
+        bool under_systemd;          /* only tailkitd.service may pass connections */
+        bool peers_hidden;           /* hidepid= hides the peer: socket permissions decide */
         bool init_failed;            /* the integration could not start: 503 */
 } w = {
         .listen_fd = -1,
@@ -727,19 +727,19 @@ static bool sender_is_dispatcher(int conn) {
         struct ucred uc;
         socklen_t l = sizeof(uc);
 
-        if (w.check_peer_unit) {
+        if (w.under_systemd) {
                 _cleanup_free_ char *unit = NULL;
                 int r = sd_peer_get_unit(conn, &unit);
 
                 if (r >= 0 && streq(unit, "tailkitd.service"))
                         return true;
+                if (r < 0 && w.peers_hidden)
+                        return true;    /* the socket's group decided */
                 log_struct(LOG_WARNING, ((LogField[]) { { "PEER_UNIT", unit }, {} }),
                            "Refusing connections passed by %s: only tailkitd.service may pass connections",
                            r < 0 ? "a process outside any unit" : unit);
                 return false;
         }
-        if (w.peers_hidden)
-                return true;
         if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0)
                 return false;
         if (uc.uid == 0 || uc.uid == getuid())
@@ -781,14 +781,11 @@ static bool proc_hides_pids(void) {
 }
 
 static void setup_sender_check(void) {
-        _cleanup_free_ char *unit = NULL;
-
-        if (w.listen_path || sd_pid_get_unit(0, &unit) < 0 || !startswith(unit, "tailkitd@"))
+        /* systemd sets INVOCATION_ID for the services it starts. */
+        if (w.listen_path || isempty(getenv("INVOCATION_ID")))
                 return;         /* run by hand or by a test harness */
-        if (proc_hides_pids())
-                w.peers_hidden = true;
-        else
-                w.check_peer_unit = true;
+        w.under_systemd = true;
+        w.peers_hidden = proc_hides_pids();
 }
 
 static void receive_connections(void) {
