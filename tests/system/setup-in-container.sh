@@ -27,6 +27,8 @@ idle_timeout = 60
 request_timeout = 5
 CONF
 cp /mnt/tests/integration/data/vars.toml /etc/tailkitd/vars.toml
+mkdir -p /etc/tailkitd/integrations
+cp /mnt/tests/integration/data/metrics.toml /etc/tailkitd/integrations/metrics.toml
 systemctl daemon-reload
 systemctl enable --now tailkitd.socket
 log "tailkitd.socket is $(systemctl is-active tailkitd.socket)"
