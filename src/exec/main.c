@@ -24,9 +24,10 @@ static void exec_done(void) {
         exec_registry = registry_free(exec_registry);
 }
 
-/* Jobs that count keep the worker up; the tick also logs finished jobs and
- * evicts old records. */
+/* Jobs that count keep the worker up; the tick also takes in the jobs other
+ * workers started, logs finished jobs and evicts old records. */
 static bool exec_busy(void) {
+        jobs_adopt_new_records();
         return jobs_housekeeping() > 0;
 }
 

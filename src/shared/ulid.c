@@ -45,3 +45,11 @@ bool ulid_is_valid(const char *s) {
                         return false;
         return true;
 }
+
+void ulid_time_prefix(uint64_t ms, char ret[ULID_TIME_LEN + 1]) {
+        for (int i = ULID_TIME_LEN - 1; i >= 0; i--) {
+                ret[i] = alphabet[ms & 31];
+                ms >>= 5;
+        }
+        ret[ULID_TIME_LEN] = 0;
+}

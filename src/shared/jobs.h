@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Exec jobs and their records under <runtime>/jobs/<id>/ — a directory that
+/* Jobs and their records under <runtime>/jobs/<id>/ — a directory that
  * outlives the worker (tmpfiles.d makes it; systemd does not remove it when
- * the worker stops), so a restarted worker loses no job:
+ * the worker stops), so a restarted worker loses no job. Every integration's
+ * long operations are jobs here, polled with GET /exec/jobs/{id} (the exec
+ * worker serves them all). Two kinds:
+ *
+ *   scope jobs   commands (one, or a chain that stops at the first failure)
+ *                run by a supervisor in tailkitd-job-<id>.scope: exec's
+ *                commands, files' post_recv hooks, docker compose actions;
+ *   worker jobs  work the starting worker does itself (a systemd unit job,
+ *                an Engine API call): job_begin(), job_output(), job_end();
+ *                "unit" is then the worker's own unit, and a job whose
+ *                worker stopped without ending it reads failed.
+ *
+ * A record:
  *
  *   job.json     written by the worker: id, tool, command, caller (name
  *                and stable ID), unit, timeout, accepted/started times
@@ -38,12 +50,21 @@
 /* output_max is at most 1G. */
 #define JOB_OUTPUT_READ_MAX (1ULL << 30)
 
+/* One command of a chain: name says which in the job's error. */
+typedef struct JobStep {
+        const char *name;
+        char **argv;                    /* argv[0] absolute */
+} JobStep;
+
 typedef struct JobSpec {
-        const char *tool;
-        const char *command;
+        const char *tool;               /* what the job shows as "tool" and */
+        const char *command;            /* "command": "files" + "post_recv", … */
         const char *caller;             /* the node's name, for people and logs */
         const char *caller_id;          /* the node's stable ID: who may poll */
-        char **argv;
+        char **argv;                    /* one command; or: */
+        const JobStep *steps;           /* a chain, run in order, the first */
+        size_t n_steps;                 /* failure stopping it */
+        char **env;                     /* extra KEY=VALUE for the commands, or NULL */
         uint64_t timeout_usec;
 } JobSpec;
 
@@ -75,8 +96,23 @@ typedef struct JobRead {
 int job_read(const char *id, JobRead *ret);
 void job_read_done(JobRead *j);
 
-/* Asks the job to stop (its whole scope is killed; a job not started yet
- * never runs its command). -ENOENT, -EALREADY when it already finished,
+/* Worker jobs: the calling worker does the work itself (on a thread of its
+ * own: the job outlives the request). job_begin() creates the record, which
+ * reads running at once (spec->argv and steps unused); -ENOSPC when
+ * JOBS_MAX_RECORDS are kept. The worker should stay up while it has worker
+ * jobs that have not ended (jobs_housekeeping() counts them). */
+int job_begin(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1]);
+/* Appends to the job's stdout (or stderr), up to output_max. */
+int job_output(const char *id, bool to_stderr, const void *data, size_t size);
+/* Ends a worker job: completed when error is NULL and exit_code 0, else
+ * failed (cancelled when error starts with "cancelled"). */
+int job_end(const char *id, int exit_code, const char *error);
+/* Whether DELETE asked the job to stop: a worker job checks it and ends
+ * itself with "cancelled on request" when it can. */
+bool job_cancel_requested(const char *id);
+
+/* Asks the job to stop (a scope job's whole scope is killed, one not started
+ * yet never runs its command; a worker job is asked, see above). -ENOENT, -EALREADY when it already finished,
  * -ENOTCONN when systemd cannot be reached over the system bus. */
 int job_cancel(const char *id);
 
@@ -86,3 +122,8 @@ int job_cancel(const char *id);
  * empty) and evicts records finished more than 5 minutes ago. Returns the
  * number of jobs that still count. */
 int jobs_housekeeping(void);
+
+/* Exec only: adds the records other workers made since it last looked
+ * (rate-limited; call it from the housekeeping tick and before a lookup
+ * misses). */
+void jobs_adopt_new_records(void);

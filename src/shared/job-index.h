@@ -42,5 +42,7 @@ int job_index_live(JobId **ret, size_t *ret_n);
 /* Takes the kept jobs finished at or before `before` out of the index. */
 int job_index_take_expired(uint64_t before, JobId **ret, size_t *ret_n);
 
+bool job_index_has(const char *id);
+
 size_t job_index_n_live(void);
 size_t job_index_n_total(void);

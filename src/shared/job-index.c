@@ -166,3 +166,15 @@ size_t job_index_n_total(void) {
         LOCKED;
         return n_live + n_kept - kept_head;
 }
+
+bool job_index_has(const char *id) {
+        LOCKED;
+
+        if (live_find(id) >= 0)
+                return true;
+        /* Newest last: a record being adopted is a recent one. */
+        for (size_t i = n_kept; i > kept_head; i--)
+                if (streq(kept[i - 1].id, id))
+                        return true;
+        return false;
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <linux/close_range.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-login.h>
 
 #include "fileio.h"
 #include "job-files.h"
@@ -51,6 +53,8 @@ static void strv_freep(char ***v) {
                         free(*p);
         free(*v);
 }
+
+static size_t records_total(void);
 
 /* ---- launching ---- */
 
@@ -241,38 +245,79 @@ static char *strdup_printf(const char *format, ...) {
         return k < 0 ? NULL : s;
 }
 
+static size_t strv_length(char **v) {
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+/* The supervisor's command line: "tailkitd-job OUTPUT_MAX -- COMMAND ARGS"
+ * for one command, "tailkitd-job OUTPUT_MAX --steps N  K1 NAME1 ARGV1…  K2
+ * NAME2 ARGV2…" for a chain (Ki: the number of elements of ARGVi). */
+static int supervisor_argv(const JobSpec *spec, const DaemonConfig *cfg, char ***ret) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        size_t n = 3, k = 0;
+
+        if (spec->n_steps > 0) {
+                n++;
+                for (size_t i = 0; i < spec->n_steps; i++)
+                        n += 2 + strv_length(spec->steps[i].argv);
+        } else
+                n += strv_length(spec->argv);
+        argv = calloc(n + 1, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        argv[k++] = strdup(supervisor_path());
+        argv[k++] = strdup_printf("%llu", (unsigned long long) cfg->exec.output_max);
+        if (spec->n_steps > 0) {
+                argv[k++] = strdup("--steps");
+                argv[k++] = strdup_printf("%zu", spec->n_steps);
+                for (size_t i = 0; i < spec->n_steps; i++) {
+                        argv[k++] = strdup_printf("%zu", strv_length(spec->steps[i].argv));
+                        argv[k++] = strdup(strempty(spec->steps[i].name));
+                        for (char **a = spec->steps[i].argv; a && *a; a++)
+                                argv[k++] = strdup(*a);
+                }
+        } else {
+                argv[k++] = strdup("--");
+                for (char **a = spec->argv; a && *a; a++)
+                        argv[k++] = strdup(*a);
+        }
+        for (size_t i = 0; i < k; i++)
+                if (!argv[i])
+                        return -ENOMEM;
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
 static int launch_new(const char *id, int dir, const JobSpec *spec, const DaemonConfig *cfg, json_object *rec,
                       Launch **ret) {
         _cleanup_(launch_freep) Launch *l = calloc(1, sizeof(Launch));
-        size_t n_argv = 0;
+        size_t n_env = strv_length(spec->env), k = 0;
+        int r;
 
         if (!l)
                 return -ENOMEM;
         l->dir = -1;
         snprintf(l->id, sizeof(l->id), "%s", id);
-        while (spec->argv[n_argv])
-                n_argv++;
-        l->argv = calloc(n_argv + 4, sizeof(char *));
-        l->envp = calloc(5, sizeof(char *));
-        if (!l->argv || !l->envp)
+        r = supervisor_argv(spec, cfg, &l->argv);
+        if (r < 0)
+                return r;
+        l->envp = calloc(n_env + 5, sizeof(char *));
+        if (!l->envp)
                 return -ENOMEM;
-        l->argv[0] = strdup(supervisor_path());
-        l->argv[1] = strdup_printf("%llu", (unsigned long long) cfg->exec.output_max);
-        l->argv[2] = strdup("--");
-        for (size_t i = 0; i < n_argv; i++)
-                l->argv[3 + i] = strdup(spec->argv[i]);
-        l->envp[0] = strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        l->envp[1] = strdup("LANG=C.UTF-8");
-        l->envp[2] = strdup_printf("TAILKITD_JOB_ID=%s", id);
-        l->envp[3] = strdup_printf("TAILKITD_CALLER=%s", strempty(spec->caller));
-        l->unit = strdup_printf("tailkitd-job-%s.scope", id);
-        l->desc = strdup_printf("tailkitd job %s/%s for %s", spec->tool, spec->command, strna(spec->caller));
-        for (size_t i = 0; i < n_argv + 3; i++)
-                if (!l->argv[i])
-                        return -ENOMEM;
-        for (size_t i = 0; i < 4; i++)
+        l->envp[k++] = strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        l->envp[k++] = strdup("LANG=C.UTF-8");
+        l->envp[k++] = strdup_printf("TAILKITD_JOB_ID=%s", id);
+        l->envp[k++] = strdup_printf("TAILKITD_CALLER=%s", strempty(spec->caller));
+        for (size_t i = 0; i < n_env; i++)
+                l->envp[k++] = strdup(spec->env[i]);
+        for (size_t i = 0; i < k; i++)
                 if (!l->envp[i])
                         return -ENOMEM;
+        l->unit = strdup_printf("tailkitd-job-%s.scope", id);
+        l->desc = strdup_printf("tailkitd job %s/%s for %s", spec->tool, spec->command, strna(spec->caller));
         if (!l->unit || !l->desc)
                 return -ENOMEM;
         l->dir = fcntl(dir, F_DUPFD_CLOEXEC, 3);
@@ -286,10 +331,9 @@ static int launch_new(const char *id, int dir, const JobSpec *spec, const Daemon
 }
 
 /* The record of a new job: its directory and job.json. */
-static int record_new(const char *id, const JobSpec *spec, json_object **ret_rec, int *ret_dir) {
+static int record_new(const char *id, const JobSpec *spec, const char *unit, json_object **ret_rec, int *ret_dir) {
         _cleanup_(json_object_putp) json_object *rec = json_object_new_object();
         _cleanup_close_ int base = -1, dir = -1;
-        char unit[64];
         int r;
 
         if (!rec)
@@ -305,7 +349,6 @@ static int record_new(const char *id, const JobSpec *spec, json_object **ret_rec
                 (void) remove_job_dir(base, id);
                 return r;
         }
-        snprintf(unit, sizeof(unit), "tailkitd-job-%s.scope", id);
         json_object_object_add(rec, "job_id", json_object_new_string(id));
         json_object_object_add(rec, "tool", json_object_new_string(spec->tool));
         json_object_object_add(rec, "command", json_object_new_string(spec->command));
@@ -365,13 +408,15 @@ int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN
         refresh_if_full(cfg->exec.max_jobs);
         if (job_index_n_live() >= cfg->exec.max_jobs)
                 return -EBUSY;
-        if (job_index_n_total() >= JOBS_MAX_RECORDS)
+        if (records_total() >= JOBS_MAX_RECORDS)
                 return -ENOSPC;
 
         r = ulid_new(id);
         if (r < 0)
                 return r;
-        r = record_new(id, spec, &rec, &dir);
+        char unit[64];
+        snprintf(unit, sizeof(unit), "tailkitd-job-%s.scope", id);
+        r = record_new(id, spec, unit, &rec, &dir);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the record of a job in %s: %m", jobs_dir());
         /* Checked again: requests race between the check above and here. */
@@ -400,6 +445,108 @@ int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN
         }
         launch(l);
         return 0;
+}
+
+/* ---- worker jobs ---- */
+
+#define WORKER_JOB_GRACE_USEC (30ULL * USEC_PER_SEC)
+
+static bool is_worker_job(json_object *rec) {
+        return streq_ptr(json_get_str(rec, "runner"), "worker");
+}
+
+int job_begin(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN + 1]) {
+        _cleanup_(json_object_putp) json_object *rec = NULL;
+        _cleanup_free_ char *unit = NULL;
+        _cleanup_close_ int dir = -1;
+        JobId id;
+        int r;
+
+        refresh_if_full(UINT_MAX);
+        if (records_total() >= JOBS_MAX_RECORDS)
+                return -ENOSPC;
+        r = ulid_new(id);
+        if (r < 0)
+                return r;
+        /* Outside a unit (run by hand, tests): the job lives as long as its
+         * timeout allows. */
+        if (sd_pid_get_unit(0, &unit) < 0)
+                unit = NULL;
+        r = record_new(id, spec, strempty(unit), &rec, &dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the record of a job in %s: %m", jobs_dir());
+        json_object_object_add(rec, "runner", json_object_new_string("worker"));
+        json_object_object_add(rec, "output_max", json_object_new_int64((int64_t) cfg->exec.output_max));
+        json_object_object_add(rec, "started_at_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(rec, "started_boot_usec", json_object_new_int64((int64_t) boottime_usec()));
+        r = write_json_at(dir, "job.json", rec);
+        if (r >= 0)
+                r = job_index_add(id, UINT_MAX, JOBS_MAX_RECORDS);
+        if (r < 0) {
+                remove_record(id);
+                return r;
+        }
+        memcpy(ret_id, id, sizeof(JobId));
+        return 0;
+}
+
+int job_output(const char *id, bool to_stderr, const void *data, size_t size) {
+        _cleanup_(json_object_putp) json_object *rec = NULL;
+        _cleanup_close_ int dir = -1, fd = -1;
+        struct stat st;
+        uint64_t max, room;
+        int r;
+
+        r = open_job_dir(id, &dir);
+        if (r < 0)
+                return r;
+        r = read_json_at(dir, "job.json", &rec);
+        if (r < 0)
+                return r;
+        max = (uint64_t) MAX(json_get_int(rec, "output_max", 0), 0);
+        fd = openat(dir, to_stderr ? "stderr" : "stdout",
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        room = (uint64_t) st.st_size < max ? max - (uint64_t) st.st_size : 0;
+        if (size > room) {
+                /* Marked once: job_end() tells the poller. */
+                _cleanup_close_ int m = openat(dir, to_stderr ? "stderr_truncated" : "stdout_truncated",
+                                               O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
+        return room > 0 ? write_all(fd, data, (size_t) MIN((uint64_t) size, room)) : 0;
+}
+
+int job_end(const char *id, int exit_code, const char *error) {
+        _cleanup_(json_object_putp) json_object *res = json_object_new_object();
+        _cleanup_close_ int dir = -1;
+        int r;
+
+        if (!res)
+                return -ENOMEM;
+        r = open_job_dir(id, &dir);
+        if (r < 0)
+                return r;
+        json_object_object_add(res, "exit_code", json_object_new_int(exit_code));
+        json_object_object_add(res, "signal", json_object_new_int(0));
+        json_object_object_add(res, "finished_at_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(res, "finished_boot_usec", json_object_new_int64((int64_t) boottime_usec()));
+        json_object_object_add(res, "stdout_truncated", json_object_new_int(exists_at(dir, "stdout_truncated")));
+        json_object_object_add(res, "stderr_truncated", json_object_new_int(exists_at(dir, "stderr_truncated")));
+        if (error)
+                json_object_object_add(res, "error", json_object_new_string(error));
+        r = write_json_at(dir, "result.json", res);
+        if (r < 0)
+                return log_error_errno(r, "Cannot record the end of job %s: %m", id);
+        /* This worker's index: the job no longer keeps the worker busy. */
+        job_index_release(id, boottime_usec());
+        return 0;
+}
+
+bool job_cancel_requested(const char *id) {
+        _cleanup_close_ int dir = -1;
+
+        return open_job_dir(id, &dir) >= 0 && cancel_requested(dir);
 }
 
 /* ---- reading ---- */
@@ -465,6 +612,23 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
         if (read_json_at(dir_fd, "result.json", &v->res) < 0)
                 v->res = NULL;
 
+        if (!v->res && is_worker_job(v->rec)) {
+                /* Running while its worker runs, within its timeout. */
+                const char *unit = json_get_str(v->rec, "unit");
+                uint64_t limit = (uint64_t) MAX(json_get_int(v->rec, "timeout_ms", 0), 0) * 1000 + WORKER_JOB_GRACE_USEC;
+
+                if (!bus || (age_usec(v->rec, "started_boot_usec", "started_at_ms") < limit &&
+                             (isempty(unit) || unit_is_active(bus, unit)))) {
+                        v->status = "running";
+                        return 0;
+                }
+                fail_job(dir_fd, isempty(unit) || unit_is_active(bus, unit)
+                                 ? "timed out: the worker did not finish the job in time"
+                                 : "the worker stopped before the job finished");
+                if (read_json_at(dir_fd, "result.json", &v->res) < 0)
+                        return -EIO;
+        }
+
         if (!v->res) {
                 bool started = json_get_int(v->rec, "started_at_ms", -1) >= 0;
                 const char *unit = json_get_str(v->rec, "unit");
@@ -483,7 +647,8 @@ static int job_view(int dir_fd, sd_bus *bus, JobView *v) {
         }
 
         error = json_get_str(v->res, "error");
-        if (v->cancel || (error && startswith(error, "timed out")))
+        if (is_worker_job(v->rec) ? error && (startswith(error, "cancelled") || startswith(error, "timed out"))
+                                  : v->cancel || (error && startswith(error, "timed out")))
                 v->status = "cancelled";
         else if (json_get_int(v->res, "exit_code", -1) == 0 && json_get_int(v->res, "signal", 0) == 0 && !error)
                 v->status = "completed";
@@ -597,6 +762,11 @@ int job_cancel(const char *id) {
                 return r == -EBADMSG ? -ENOENT : r;
         if (v.res)
                 return -EALREADY;
+        if (is_worker_job(v.rec)) {
+                /* Its worker looks for the marker and ends the job itself. */
+                fd = openat(dir, "cancel", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                return fd < 0 ? negative_errno() : 0;
+        }
         if (sd_bus_open_system(&bus) < 0)
                 return -ENOTCONN;
         job_view_done(&v);
@@ -646,8 +816,8 @@ static uint64_t finished_boot(JobView *v) {
 static bool scope_may_linger(JobView *v) {
         int64_t timeout_ms = json_get_int(v->rec, "timeout_ms", 0);
 
-        if (json_get_int(v->rec, "started_at_ms", -1) < 0)
-                return false;   /* its scope never started */
+        if (json_get_int(v->rec, "started_at_ms", -1) < 0 || is_worker_job(v->rec))
+                return false;   /* its scope never started, or it has none */
         return age_usec(v->rec, "started_boot_usec", "started_at_ms") <
                (uint64_t) MAX(timeout_ms, 0) * 1000 + SCOPE_LINGER_USEC;
 }
@@ -731,6 +901,51 @@ static int load_one(int base, const char *id) {
         return job_index_load(id, false, finished_boot(&v));
 }
 
+/* Records other workers made (files, systemd, docker jobs) join this index
+ * when the housekeeping next looks: only the recent names are considered,
+ * those older were there at jobs_init() or seen by an earlier look. */
+#define ADOPT_INTERVAL_USEC (2ULL * USEC_PER_SEC)
+#define ADOPT_WINDOW_MS (60ULL * 1000)
+
+void jobs_adopt_new_records(void) {
+        static uint64_t last;
+        _cleanup_(closedirp) DIR *d = NULL;
+        char since[ULID_TIME_LEN + 1];
+        struct dirent *de;
+        uint64_t now = now_usec(), ms = realtime_ms();
+
+        if (last != 0 && now - last < ADOPT_INTERVAL_USEC)
+                return;
+        last = now;
+        d = opendir(jobs_dir());
+        if (!d)
+                return;
+        ulid_time_prefix(ms > ADOPT_WINDOW_MS ? ms - ADOPT_WINDOW_MS : 0, since);
+        while ((de = readdir(d)))
+                if (ulid_is_valid(de->d_name) && strncmp(de->d_name, since, ULID_TIME_LEN) >= 0 &&
+                    !job_index_has(de->d_name))
+                        (void) load_one(dirfd(d), de->d_name);
+}
+
+static bool indexed;
+
+/* A worker that does not index every record (only exec does) counts them
+ * when it starts a job. */
+static size_t records_total(void) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
+        if (indexed)
+                return job_index_n_total();
+        d = opendir(jobs_dir());
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                n += ulid_is_valid(de->d_name);
+        return n;
+}
+
 int jobs_init(void) {
         _cleanup_(closedirp) DIR *d = opendir(jobs_dir());
         struct dirent *de;
@@ -744,5 +959,6 @@ int jobs_init(void) {
                         if (r < 0)
                                 return log_error_errno(r, "Cannot index the job records: %m");
                 }
+        indexed = true;
         return jobs_housekeeping();
 }
