@@ -65,21 +65,31 @@ int cpu_sample_read(const MetricsSources *s, CpuSample *ret) {
         return cpu_sample_parse(text, ret);
 }
 
-/* gopsutil getAllBusy() on Linux: guest time is already in user time. */
-static void all_busy(const CpuTimes *t, double *all, double *busy) {
-        uint64_t tot = 0;
+/* gopsutil getAllBusy() on Linux, in its float arithmetic and order (so the
+ * last digits agree too): seconds per field, TimesStat.Total(), minus guest
+ * time, which the kernel already counts in user time. */
+static void all_busy(const CpuTimes *t, long clk_tck, double *all, double *busy) {
+        static const int total_order[_CPU_FIELDS] = {
+                CPU_USER, CPU_SYSTEM, CPU_IDLE, CPU_NICE, CPU_IOWAIT, CPU_IRQ, CPU_SOFTIRQ,
+                CPU_STEAL, CPU_GUEST, CPU_GUEST_NICE,
+        };
+        double sec[_CPU_FIELDS], tot = 0;
 
-        for (int i = 0; i < CPU_GUEST; i++)
-                tot += t->ticks[i];
-        *all = (double) tot;
-        *busy = (double) (tot - t->ticks[CPU_IDLE] - t->ticks[CPU_IOWAIT]);
+        for (int i = 0; i < _CPU_FIELDS; i++)
+                sec[i] = (double) t->ticks[i] / (double) clk_tck;
+        for (int i = 0; i < _CPU_FIELDS; i++)
+                tot += sec[total_order[i]];
+        tot -= sec[CPU_GUEST];
+        tot -= sec[CPU_GUEST_NICE];
+        *all = tot;
+        *busy = tot - sec[CPU_IDLE] - sec[CPU_IOWAIT];
 }
 
-double cpu_busy_percent(const CpuTimes *a, const CpuTimes *b) {
+double cpu_busy_percent(const CpuTimes *a, const CpuTimes *b, long clk_tck) {
         double a_all, a_busy, b_all, b_busy, p;
 
-        all_busy(a, &a_all, &a_busy);
-        all_busy(b, &b_all, &b_busy);
+        all_busy(a, clk_tck, &a_all, &a_busy);
+        all_busy(b, clk_tck, &b_all, &b_busy);
         if (b_busy <= a_busy)
                 return 0;
         if (b_all <= a_all)
@@ -144,22 +154,32 @@ static json_object *info_json(const MetricsSources *s, const CpuInfo *c) {
 
         if (!o)
                 return NULL;
-        /* gopsutil prefers cpufreq's maximum when the kernel exposes it. */
+        /* gopsutil's finishCPUInfo(): cpufreq's maximum (kHz; Hz from
+         * drivers that report it so) wins over cpuinfo's current MHz, and the
+         * core id comes from the topology when cpuinfo has none. */
         snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq", c->cpu);
         double mhz = c->mhz;
         if (metrics_read_line(s->sys, rel, line, sizeof(line)) >= 0) {
                 char *end;
                 double v = strtod(line, &end);
-                if (end != line && *end == 0 && v > 0)
+                if (end != line && *end == 0 && v > 0) {
                         mhz = v / 1000.0;
+                        if (mhz > 9999)
+                                mhz = mhz / 1000.0;
+                }
         }
+        char core_id[32];
+        snprintf(core_id, sizeof(core_id), "%s", c->core_id);
+        snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/topology/core_id", c->cpu);
+        if (!core_id[0])
+                (void) metrics_read_line(s->sys, rel, core_id, sizeof(core_id));
         json_add(o, "cpu", json_object_new_int(c->cpu));
         json_add(o, "vendorId", json_object_new_string(c->vendor));
         json_add(o, "family", json_object_new_string(c->family));
         json_add(o, "model", json_object_new_string(c->model));
         json_add(o, "stepping", json_object_new_int(c->stepping));
         json_add(o, "physicalId", json_object_new_string(c->physical_id));
-        json_add(o, "coreId", json_object_new_string(c->core_id));
+        json_add(o, "coreId", json_object_new_string(core_id));
         json_add(o, "cores", json_object_new_int(1));     /* gopsutil: one per logical CPU on Linux */
         json_add(o, "modelName", json_object_new_string(c->model_name));
         json_add(o, "mhz", json_double(mhz));
@@ -235,6 +255,26 @@ static int cpuinfo_json(const MetricsSources *s, json_object **ret) {
         return 0;
 }
 
+static unsigned long cpu_number(const CpuTimes *t) {
+        return strtoul(t->name + 3, NULL, 10);
+}
+
+/* The previous sample of cur's CPU i, matched by number, not position: a
+ * CPU taken offline between the samples is missing from /proc/stat and
+ * would shift the lines after it. Both lists ascend (the kernel prints
+ * online CPUs in order), so one cursor walks prev. A CPU that came online
+ * counts from 0. */
+static const CpuTimes *prev_of(const CpuSample *prev, const CpuSample *cur, size_t i, size_t *cursor) {
+        static const CpuTimes none = {};
+        unsigned long n = cpu_number(&cur->cpus[i]);
+
+        while (*cursor < prev->n_cpus && cpu_number(&prev->cpus[*cursor]) < n)
+                (*cursor)++;
+        if (*cursor < prev->n_cpus && cpu_number(&prev->cpus[*cursor]) == n)
+                return &prev->cpus[*cursor];
+        return &none;
+}
+
 int metrics_cpu(const MetricsSources *s, const CpuSample *prev, const CpuSample *cur, bool per_core,
                 json_object **ret) {
         json_object *o, *info = NULL, *per = NULL;
@@ -252,14 +292,12 @@ int metrics_cpu(const MetricsSources *s, const CpuSample *prev, const CpuSample 
                 return -ENOMEM;
         }
         json_add(o, "info", info);
-        /* Per-core figures only when metrics.toml asks for them. A CPU that
-         * came online between the samples counts from 0. */
-        for (size_t i = 0; per_core && i < cur->n_cpus; i++) {
-                const CpuTimes *p = i < prev->n_cpus ? &prev->cpus[i] : &(CpuTimes) {};
-                json_object_array_add(per, json_double(cpu_busy_percent(p, &cur->cpus[i])));
-        }
+        /* Per-core figures only when metrics.toml asks for them. */
+        for (size_t i = 0, cursor = 0; per_core && i < cur->n_cpus; i++)
+                json_object_array_add(per, json_double(cpu_busy_percent(prev_of(prev, cur, i, &cursor),
+                                                                        &cur->cpus[i], s->clk_tck)));
         json_add(o, "percent_per_cpu", per);
-        json_add(o, "percent_total", json_double(cpu_busy_percent(&prev->total, &cur->total)));
+        json_add(o, "percent_total", json_double(cpu_busy_percent(&prev->total, &cur->total, s->clk_tck)));
         if (per_core) {
                 json_object *t = json_object_new_array();
 

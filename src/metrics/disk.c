@@ -144,7 +144,7 @@ static void fstype_of(const MetricsSources *s, const char *path, char *buf, size
         }
 }
 
-static json_object *usage_json(const MetricsSources *s, const char *path, const struct statvfs *st) {
+json_object *metrics_disk_usage_json(const MetricsSources *s, const char *path, const struct statvfs *st) {
         json_object *o = json_object_new_object();
         uint64_t total = (uint64_t) st->f_blocks * st->f_frsize;
         uint64_t free_ = (uint64_t) st->f_bavail * st->f_frsize;
@@ -221,7 +221,7 @@ int metrics_disk(const MetricsSources *s, char *const *paths, size_t n_paths, un
                 json_object *o;
 
                 if (probes[i] && probes[i]->done && probes[i]->error == 0)
-                        o = usage_json(s, paths[i], &probes[i]->st);
+                        o = metrics_disk_usage_json(s, paths[i], &probes[i]->st);
                 else
                         o = unavailable_json(paths[i], probes[i] ? (probes[i]->done ? probes[i]->error : -ETIMEDOUT)
                                                                  : errors[i]);

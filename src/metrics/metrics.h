@@ -40,7 +40,7 @@ int cpu_sample_parse(const char *text, CpuSample *ret);
 int cpu_sample_read(const MetricsSources *s, CpuSample *ret);
 void cpu_sample_done(CpuSample *s);
 /* gopsutil's calculateBusy(): busy share of the ticks between a and b, 0..100. */
-double cpu_busy_percent(const CpuTimes *a, const CpuTimes *b);
+double cpu_busy_percent(const CpuTimes *a, const CpuTimes *b, long clk_tck);
 /* {"info":[InfoStat…],"percent_per_cpu":[…],"percent_total":…,"times"?:[TimesStat…]} */
 int metrics_cpu(const MetricsSources *s, const CpuSample *prev, const CpuSample *cur, bool per_core,
                 json_object **ret);
@@ -56,6 +56,9 @@ int metrics_memory(const MetricsSources *s, bool swap, json_object **ret);
  * numbers. Never blocks for much longer than timeout_msec. */
 int metrics_disk(const MetricsSources *s, char *const *paths, size_t n_paths, unsigned timeout_msec,
                  json_object **ret);
+struct statvfs;
+/* One UsageStat from statvfs() figures (fstype from <proc>/self/mounts). */
+json_object *metrics_disk_usage_json(const MetricsSources *s, const char *path, const struct statvfs *st);
 
 /* ---- network.c ---- */
 typedef struct NetCounters {

@@ -95,6 +95,7 @@ static int link_attr_cb(const struct nlattr *attr, void *data) {
 
 int net_parse_link_msg(const void *buf, size_t len, NetList *l) {
         const struct nlmsghdr *nlh = buf;
+        const struct nlattr *attr;
         struct rtnl_link_stats64 st = {};
         LinkAttrs a = {};
         NetCounters *c;
@@ -103,7 +104,12 @@ int net_parse_link_msg(const void *buf, size_t len, NetList *l) {
         if (len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(nlh, (int) len) || nlh->nlmsg_type != RTM_NEWLINK ||
             mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
                 return -EBADMSG;
-        if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, &a) < 0)
+        mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg))
+                if (link_attr_cb(attr, &a) < 0)
+                        return -EBADMSG;
+        /* The walk stops at an attribute that runs past the message (or
+         * leftover bytes): a malformed message, not a shorter one. */
+        if ((const char *) attr != (const char *) mnl_nlmsg_get_payload_tail(nlh))
                 return -EBADMSG;
         if (!a.name)
                 return -EBADMSG;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Top processes by CPU, as the Go seed listed them with gopsutil:
  * cpu_percent is lifetime CPU time over lifetime (gopsutil's
- * Process.CPUPercent()), here (utime + stime) / (uptime - starttime), both
+ * Process.CPUPercent()), here (utime + stime + blkio) / (uptime - starttime), all
  * from /proc so a fixture tree gives a fixed answer. Unreadable or vanished
  * processes are skipped. cmdline is read only for the processes returned. */
 
@@ -40,10 +40,10 @@ static const char *status_name(char c) {
 static int proc_read(const MetricsSources *s, unsigned pid, double uptime, Proc *ret) {
         _cleanup_free_ char *text = NULL;
         char rel[32], *open_paren, *close_paren;
-        unsigned long long utime, stime, start;
+        unsigned long long utime, stime, start, blkio = 0;
         long long rss;
         char state;
-        int r;
+        int r, n;
 
         snprintf(rel, sizeof(rel), "%u/stat", pid);
         r = metrics_read_file(s->proc, rel, 4096, &text);
@@ -54,14 +54,20 @@ static int proc_read(const MetricsSources *s, unsigned pid, double uptime, Proc 
         close_paren = strrchr(text, ')');
         if (!open_paren || !close_paren || close_paren < open_paren)
                 return -EBADMSG;
-        if (sscanf(close_paren + 1,
-                   " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %*u %lld",
-                   &state, &utime, &stime, &start, &rss) != 5)
+        /* Fields 3..24 and 42 (delayacct_blkio_ticks, absent before 2.6.18);
+         * %*s skips a field whatever its width. */
+        n = sscanf(close_paren + 1,
+                   " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %*s %*s %*s %*s %*s %*s %llu %*s %lld"
+                   " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+                   &state, &utime, &stime, &start, &rss, &blkio);
+        if (n < 5)
                 return -EBADMSG;
         *ret = (Proc) { .pid = pid, .state = state };
         snprintf(ret->name, sizeof(ret->name), "%.*s", (int) (close_paren - open_paren - 1), open_paren + 1);
         double elapsed = uptime - (double) start / (double) s->clk_tck;
-        double cpu = (double) (utime + stime) / (double) s->clk_tck;
+        /* gopsutil's TimesStat.Total(): user + system + iowait, in seconds. */
+        double cpu = (double) utime / (double) s->clk_tck + (double) stime / (double) s->clk_tck +
+                     (double) blkio / (double) s->clk_tck;
         ret->cpu_percent = elapsed > 0 ? 100.0 * cpu / elapsed : 0;
         ret->rss_bytes = rss > 0 ? (uint64_t) rss * s->page_size : 0;
         return 0;
