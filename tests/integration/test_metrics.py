@@ -4,6 +4,7 @@ free/df/ip/nproc, and a hung mount that cannot hold a response."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import METRICS_TOML, MODE, NOCAPS, READONLY, STRANGER, USER, host_only
+from conftest import METRICS_TOML, MODE, NOCAPS, READONLY, STRANGER, USER, host_only, system_only
 
 BASE = "/integrations/metrics"
 HOST_KEYS = ["hostname", "uptime", "bootTime", "procs", "os", "platform", "platformFamily", "platformVersion",
@@ -184,6 +185,51 @@ def test_agrees_with_free_df_ip_nproc(node):
         assert 0 <= net[name]["bytesRecv"] - st["rx"]["bytes"] < 10 * 1024 * 1024 or \
             0 <= st["rx"]["bytes"] - net[name]["bytesRecv"] < 10 * 1024 * 1024
         assert net[name]["errin"] == st["rx"]["errors"] and net[name]["errout"] == st["tx"]["errors"]
+
+
+def test_sees_every_process(node, metrics_toml):
+    """The worker's sandbox (DynamicUser, ProtectProc=default, ProcSubset=all)
+    hides no process: /processes ranks all of them, not only its own, and
+    /host counts them all."""
+    metrics_toml("[processes]\nenabled = true\nlimit = 100\n[host]\nenabled = true\n")
+    visible = [p for p in os.listdir("/proc") if p.isdigit()]
+    pids = {p["pid"] for p in node.get(f"{BASE}/processes?limit=100").json()}
+    assert len(pids) >= min(100, len(visible)) - 5, (len(pids), len(visible))
+    assert pids - {node.worker_pid("metrics")}
+    if len(visible) < 90:      # all of them fit in the answer
+        assert 1 in pids and os.getpid() in pids
+    assert abs(node.get(f"{BASE}/host").json()["procs"] - len(visible)) < 20
+
+
+@system_only
+def test_worker_is_a_dynamic_user(node):
+    assert node.get(f"{BASE}/host").status == 200
+    status = Path(f"/proc/{node.worker_pid('metrics')}/status").read_text()
+    uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+    assert 61184 <= uid <= 65519, uid      # systemd's DynamicUser= range
+
+
+@system_only
+def test_network_sees_new_interfaces(node):
+    """Interfaces of the container's own network namespace, odd names too,
+    over netlink from the sandboxed worker; counters as `ip -s -j link`
+    (read after, so never smaller). veth and bridge: this kernel has no
+    dummy driver."""
+    names = ["veth1a2b.100", "wg-ts", "br-0123456789ab"]
+    try:
+        subprocess.run(["ip", "link", "add", names[0], "type", "veth", "peer", "name", names[1]], check=True)
+        subprocess.run(["ip", "link", "add", names[2], "type", "bridge"], check=True)
+        for n in names:
+            subprocess.run(["ip", "link", "set", n, "up"], check=True)
+        net = {n["name"]: n for n in node.get(f"{BASE}/network").json()}
+        links = {l["ifname"]: l for l in json.loads(subprocess.run(["ip", "-s", "-j", "link"], capture_output=True,
+                                                                   text=True, check=True).stdout)}
+        assert set(names) <= set(net) and set(net) == set(links)
+        for n in names:
+            assert 0 <= links[n]["stats64"]["tx"]["packets"] - net[n]["packetsSent"] < 100
+    finally:
+        for n in names[0], names[2]:
+            subprocess.run(["ip", "link", "del", n], capture_output=True)
 
 
 HANG_DIR = "/srv/tailkitd-test-hang"
