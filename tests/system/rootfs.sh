@@ -13,6 +13,7 @@
 # script's recipe; the rootfs is rebuilt when the stamp is missing or differs.
 #
 # Environment:
+#   TAILKITD_APT_ETC      where to read apt's sources (default /etc/apt; tests)
 #   TAILKITD_TEST_MIRROR  Debian mirror URI (default: the first bookworm URI of
 #                         the machine's apt sources, /etc/apt/sources.list.d/
 #                         *.sources or *.list, or /etc/apt/sources.list; with
@@ -40,7 +41,7 @@ log() { printf 'rootfs.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    printf 'usage: %s [DIR]\n' "${0##*/}" >&2
+    printf 'usage: %s [DIR]\n       %s --print-mirror\n' "${0##*/}" "${0##*/}" >&2
     exit 2
 }
 
@@ -53,7 +54,8 @@ find_mirror() {
     local uri="" f
     # deb822: take the URIs of the first stanza whose Suites has bookworm
     # itself (not only bookworm-security/-updates).
-    for f in /etc/apt/sources.list.d/*.sources; do
+    local apt=${TAILKITD_APT_ETC:-/etc/apt}
+    for f in "$apt"/sources.list.d/*.sources; do
         [[ -r "$f" && -z "$uri" ]] || continue
         uri=$(awk -v suite="$SUITE" '
             function flush() {
@@ -66,7 +68,7 @@ find_mirror() {
             END { flush() }
         ' "$f")
     done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$apt"/sources.list "$apt"/sources.list.d/*.list; do
         [[ -r "$f" && -z "$uri" ]] || continue
         uri=$(awk -v suite="$SUITE" '$1 == "deb" {
                 i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
@@ -74,7 +76,7 @@ find_mirror() {
             }' "$f")
     done
     if [[ -z "$uri" ]]; then
-        die "no Debian $SUITE mirror in this machine's apt sources (/etc/apt/sources.list.d/*.sources, *.list, /etc/apt/sources.list); set TAILKITD_TEST_MIRROR=URI"
+        die "no Debian $SUITE mirror in this machine's apt sources ($apt/sources.list.d/*.sources, *.list, $apt/sources.list); set TAILKITD_TEST_MIRROR=URI"
     fi
     printf '%s\n' "$uri"
 }
@@ -181,6 +183,10 @@ configure_rootfs() {
 
 main() {
     [[ $# -le 1 ]] || usage
+    if [[ "${1:-}" == --print-mirror ]]; then
+        find_mirror
+        return
+    fi
     [[ "${1:-}" != -* ]] || usage
     local dir=${1:-$DEFAULT_DIR}
     [[ "$dir" == /* ]] || dir="$PWD/$dir"
