@@ -114,11 +114,13 @@ int exec_post(Request *r) {
                 snprintf(hint, sizeof(hint), "at most %u jobs run at once (max_jobs in tailkitd.conf; a job counts "
                          "until every process it started has ended); retry later",
                          worker_daemon_config()->exec.max_jobs);
+                r->retry_after_sec = 1;
                 return reply_error(r, 429, "too many running jobs", hint);
         }
         if (e == -ENOSPC) {
                 snprintf(hint, sizeof(hint), "the node keeps at most %d job records, running and finished in the last "
                          "5 minutes; retry once older ones expire", JOBS_MAX_RECORDS);
+                r->retry_after_sec = 30;
                 return reply_error(r, 429, "too many job records", hint);
         }
         if (e < 0)

@@ -93,6 +93,11 @@ static int queue(Request *r, unsigned status, struct MHD_Response *resp, const c
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         /* The dispatcher hands each connection to one worker: no keep-alive. */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        if (r->retry_after_sec > 0 && (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)) {
+                char v[16];
+                snprintf(v, sizeof(v), "%u", r->retry_after_sec);
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+        }
         ok = MHD_queue_response(r->connection, status, resp);
         MHD_destroy_response(resp);
         if (ok != MHD_YES)

@@ -68,6 +68,7 @@ struct Request {
         size_t body_discarded;
         bool replied;
         unsigned status;
+        unsigned retry_after_sec;    /* set before a 429/503: sent as Retry-After */
         uint64_t start_usec;
         struct ConnTrack *track;     /* the worker core's deadline record */
         void *userdata;              /* the handler's, freed with userdata_free */

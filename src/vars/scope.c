@@ -73,6 +73,7 @@ int vars_available(Request *r, const char **error, const char **hint) {
                         v->body_charge = 0;
                         *error = "too many large writes in progress";
                         *hint = "the vars worker buffers at most 96 MiB of request bodies at once; retry in a moment";
+                        r->retry_after_sec = 1;
                         e = -EBUSY;
                 }
         } else {
@@ -139,9 +140,11 @@ static int check_key(Request *r, const char *key) {
 }
 
 static int reply_store_error(Request *r, int e, const char *what) {
-        if (e == -EBUSY)
+        if (e == -EBUSY) {
+                r->retry_after_sec = 1;
                 return reply_errorf(r, 503, "the vars worker holds at most 64 MiB of scope indexes at once; retry in a moment",
                                     "too many large scopes open: cannot %s now", what);
+        }
         log_error_errno(e, "Cannot %s %s/%s: %m", what, r->args[0], r->args[1]);
         if (e == -EBADMSG)
                 return reply_errorf(r, 500, "the scope file is not valid; see the journal",

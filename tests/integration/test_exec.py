@@ -1295,6 +1295,7 @@ def test_record_cap_is_429_with_a_hint(node, xworker, fakes):
     before = job_dirs_of(xworker)
     r = post_json(node, "true", None, None)
     assert r.status == 429, r
+    assert r.headers.get("retry-after") == "30", r.headers
     body = error_of(r)
     assert "record" in body["error"] and str(MAX_RECORDS) in body.get("hint", ""), body
     assert job_dirs_of(xworker) == before, "a refused POST left a record"

@@ -1013,6 +1013,7 @@ def test_concurrent_large_put_bodies_are_bounded(node, scope):
         assert refused is not None, f"all {len(held)} large PUTs admitted at once"
         assert refused.startswith(b"HTTP/1.1 503"), refused[:300]
         assert b"retry" in refused, refused[:400]
+        assert b"\r\nRetry-After: 1\r\n" in refused.split(b"\r\n\r\n", 1)[0] + b"\r\n", refused[:400]
         assert 1 <= len(held) <= 8, len(held)
         # The admitted ones really can send their body.
         body = json.dumps({"value": "\x01" * (MIB // 2)}).encode()
