@@ -109,23 +109,9 @@ typedef struct DockerConfig {
 int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *errors);
 void docker_config_done(DockerConfig *c);
 
-/* ---- integrations/systemd.toml ---- */
-
-typedef struct SystemdConfig {
-        bool units_read, units_write;
-        char **units_allow;          /* glob patterns; NULL/empty: every unit */
-        size_t n_units_allow;
-        bool journal_enabled;
-        unsigned journal_lines;      /* max a caller may request, and the default; default 100 */
-        int journal_priority;        /* syslog level 0..7, most verbose exposed; default 6 (info) */
-} SystemdConfig;
-
-int systemd_config_load(const char *config_dir, SystemdConfig *ret, ConfigErrors *errors);
-void systemd_config_done(SystemdConfig *c);
-
 /* Loads every TOML file above (missing ones are fine); returns the number of
  * invalid files, all their errors in errors. An integration whose schema lives
- * in its own folder (metrics) is checked by tailkitd itself. tools/<name>.json is checked by the
+ * in its own folder (systemd, metrics) is checked by tailkitd itself. tools/<name>.json is checked by the
  * caller (toolfile.h). */
 int config_check_all(const char *config_dir, ConfigErrors *errors);
 

@@ -9,6 +9,7 @@
 #include "macro.h"
 #include "metrics-config.h"
 #include "paths.h"
+#include "systemd-config.h"
 #include "toolfile.h"
 
 static const char *arg_root = NULL;
@@ -98,6 +99,10 @@ static int check_config(void) {
         bad = config_check_all(dir, &errors);
         /* Integrations whose schema lives in their own folder. */
         r = metrics_config_check(dir, &errors);
+        if (r < 0)
+                return log_oom();
+        bad += r;
+        r = systemd_config_check(dir, &errors);
         if (r < 0)
                 return log_oom();
         bad += r;

@@ -66,6 +66,8 @@ def free_port():
 VARS_TOML = (Path(__file__).resolve().parent / "data" / "vars.toml").read_text()
 # Likewise metrics.toml: every section on (test_metrics.py narrows it per test).
 METRICS_TOML = (Path(__file__).resolve().parent / "data" / "metrics.toml").read_text()
+# And systemd.toml: units read+write, the journal on (test_systemd.py narrows it).
+SYSTEMD_TOML = (Path(__file__).resolve().parent / "data" / "systemd.toml").read_text()
 
 
 class Response:
@@ -138,6 +140,7 @@ class Node:
                 "tools": build / "src/tools/tailkitd-tools",
                 "vars": build / "src/vars/tailkitd-vars",
                 "metrics": build / "src/metrics/tailkitd-metrics",
+                "systemd": build / "src/systemd/tailkitd-systemd",
                 "tailkitd": build / "src/tailkitd/tailkitd",
             }
             self.host, self.port = "127.0.0.1", free_port()
@@ -183,9 +186,11 @@ class Node:
         (self.config_dir / "vars.toml").write_text(VARS_TOML)
         (self.config_dir / "integrations").mkdir(parents=True, exist_ok=True)
         (self.config_dir / "integrations" / "metrics.toml").write_text(METRICS_TOML)
+        (self.config_dir / "integrations" / "systemd.toml").write_text(SYSTEMD_TOML)
         self.start_worker("tools")
         self.start_worker("vars")
         self.start_worker("metrics")
+        self.start_worker("systemd")
         self.activate("dispatch", f"{self.host}:{self.port}", False, self.bin["dispatch"])
         wait_for(lambda: self.try_connect(), what="dispatcher socket")
 

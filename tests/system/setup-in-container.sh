@@ -29,6 +29,7 @@ CONF
 cp /mnt/tests/integration/data/vars.toml /etc/tailkitd/vars.toml
 mkdir -p /etc/tailkitd/integrations
 cp /mnt/tests/integration/data/metrics.toml /etc/tailkitd/integrations/metrics.toml
+cp /mnt/tests/integration/data/systemd.toml /etc/tailkitd/integrations/systemd.toml
 systemctl daemon-reload
 systemctl enable --now tailkitd.socket
 log "tailkitd.socket is $(systemctl is-active tailkitd.socket)"

@@ -971,76 +971,6 @@ TEST(docker) {
         ASSERT_INT_EQ(errors.n, 3);
 }
 
-TEST(systemd) {
-        _cleanup_(systemd_config_done) SystemdConfig c = {};
-        _cleanup_(config_errors_done) ConfigErrors errors = {};
-        const char *dir = new_config_dir();
-
-        ASSERT_INT_EQ(systemd_config_load(dir, &c, &errors), -ENOENT);
-
-        write_file(dir, "integrations/systemd.toml",
-                   "[units]\n"
-                   "read  = true\n"
-                   "write = true\n"
-                   "\n"
-                   "[journal]\n"
-                   "enabled  = true\n"
-                   "lines    = 500        # max lines a caller can request\n"
-                   "priority = \"info\"     # minimum priority exposed\n");
-        ASSERT_OK(systemd_config_load(dir, &c, &errors));
-        ASSERT_TRUE(c.units_read && c.units_write && c.journal_enabled);
-        ASSERT_INT_EQ(c.n_units_allow, 0);
-        ASSERT_INT_EQ(c.journal_lines, 500);
-        ASSERT_INT_EQ(c.journal_priority, LOG_INFO);
-        systemd_config_done(&c);
-
-        write_file(dir, "integrations/systemd.toml",
-                   "[units]\nallow = [\"nginx.service\", \"app-*.service\"]\n[journal]\npriority = \"error\"\n");
-        ASSERT_OK(systemd_config_load(dir, &c, &errors));
-        ASSERT_FALSE(c.units_read || c.units_write || c.journal_enabled);
-        ASSERT_INT_EQ(c.n_units_allow, 2);
-        ASSERT_STREQ(c.units_allow[1], "app-*.service");
-        ASSERT_INT_EQ(c.journal_lines, 100);
-        ASSERT_INT_EQ(c.journal_priority, LOG_ERR);
-        systemd_config_done(&c);
-
-        write_file(dir, "integrations/systemd.toml", "[journal]\npriority = \"warn\"\n");
-        ASSERT_OK(systemd_config_load(dir, &c, &errors));
-        ASSERT_INT_EQ(c.journal_priority, LOG_WARNING);
-        systemd_config_done(&c);
-
-        write_file(dir, "integrations/systemd.toml", "");
-        ASSERT_OK(systemd_config_load(dir, &c, &errors));
-        ASSERT_INT_EQ(c.journal_priority, LOG_INFO);
-        ASSERT_INT_EQ(c.journal_lines, 100);
-        systemd_config_done(&c);
-        ASSERT_INT_EQ(errors.n, 0);
-
-        write_file(dir, "integrations/systemd.toml",
-                   "[units]\n"
-                   "allow = [\"a/b.service\", \"\"]\n"
-                   "enabled = true\n"
-                   "[journal]\n"
-                   "lines = 0\n"
-                   "priority = \"verbose\"\n"
-                   "[journal]\n");
-        ASSERT_INT_EQ(systemd_config_load(dir, &c, &errors), -EINVAL);
-        assert_error(&errors, dir, "integrations/systemd.toml",
-                     "2: 'allow' entry \"a/b.service\" is not a unit name or pattern like \"nginx.service\" or \"app-*.service\"");
-        ASSERT_TRUE(has_error_containing(&errors, "systemd.toml:2: 'allow' entry \"\""));
-        assert_error(&errors, dir, "integrations/systemd.toml", "3: unknown key 'enabled' in [units]");
-        assert_error(&errors, dir, "integrations/systemd.toml", "5: 'lines' must be between 1 and 10000");
-        assert_error(&errors, dir, "integrations/systemd.toml",
-                     "6: 'priority' must be one of emerg, alert, crit, err, warning, notice, info, debug");
-        assert_error(&errors, dir, "integrations/systemd.toml", "7: duplicate section [journal] (first at line 4)");
-        ASSERT_INT_EQ(errors.n, 6);
-        config_errors_done(&errors);
-
-        write_file(dir, "integrations/systemd.toml", "[journal]\nlines = 10001\n");
-        ASSERT_INT_EQ(systemd_config_load(dir, &c, &errors), -EINVAL);
-        assert_error(&errors, dir, "integrations/systemd.toml", "2: 'lines' must be between 1 and 10000");
-}
-
 /* ---- --check-config ---- */
 
 TEST(check_all) {
@@ -1055,12 +985,10 @@ TEST(check_all) {
         write_file(dir, "files.toml", "[[\"/opt/\"]]\nread = true\n");
         write_file(dir, "vars.toml", "[[scope]]\nproject = \"x\"\nwrite = maybe\n");
         write_file(dir, "integrations/docker.toml", "[permissions]\ncontainers_read = true\n");
-        write_file(dir, "integrations/systemd.toml", "[units]\nread = 1\n");
-        ASSERT_INT_EQ(config_check_all(dir, &errors), 3);
+        ASSERT_INT_EQ(config_check_all(dir, &errors), 2);
         assert_error(&errors, dir, "tailkitd.conf", "2: 'idle_timeout' must be an integer");
         assert_error(&errors, dir, "vars.toml", "3: invalid value 'maybe' (strings must be in \"double quotes\")");
-        assert_error(&errors, dir, "integrations/systemd.toml", "2: 'read' must be a boolean (true or false)");
-        ASSERT_INT_EQ(errors.n, 3);
+        ASSERT_INT_EQ(errors.n, 2);
         config_errors_done(&errors);
 
         /* An unreadable file counts as invalid too (a directory here, since tests may run as root). */
@@ -1070,7 +998,7 @@ TEST(check_all) {
                 ASSERT_OK(unlink(p));
                 ASSERT_OK(mkdir(p, 0755));
         }
-        ASSERT_INT_EQ(config_check_all(dir, &errors), 3);
+        ASSERT_INT_EQ(config_check_all(dir, &errors), 2);
         ASSERT_TRUE(has_error_containing(&errors, "integrations/docker.toml: not a regular file"));
 }
 
@@ -1095,7 +1023,6 @@ int main(void) {
         RUN(vars_forms);
         RUN(vars_errors);
         RUN(docker);
-        RUN(systemd);
         RUN(check_all);
         remove_dirs();
         return 0;
