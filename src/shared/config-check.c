@@ -24,13 +24,6 @@ int config_check_all(const char *config_dir, ConfigErrors *errors) {
                 n_invalid += r;
         }
         {
-                _cleanup_(files_config_done) FilesConfig c = {};
-                r = invalid(files_config_load(config_dir, &c, errors));
-                if (r < 0)
-                        return r;
-                n_invalid += r;
-        }
-        {
                 _cleanup_(vars_config_done) VarsConfig c = {};
                 r = invalid(vars_config_load(config_dir, &c, errors));
                 if (r < 0)

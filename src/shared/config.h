@@ -60,24 +60,6 @@ typedef struct DaemonConfig {
 int daemon_config_load(const char *config_dir, DaemonConfig *ret, ConfigErrors *errors);
 void daemon_config_done(DaemonConfig *c);
 
-/* ---- files.toml ---- */
-
-typedef struct FilesRule {
-        char *dir;                   /* absolute, ends with "/" */
-        bool read, write;
-        char **post_recv;            /* "command" or "tool/command" */
-        size_t n_post_recv;
-        unsigned line;
-} FilesRule;
-
-typedef struct FilesConfig {
-        FilesRule *rules;
-        size_t n_rules;
-} FilesConfig;
-
-int files_config_load(const char *config_dir, FilesConfig *ret, ConfigErrors *errors);
-void files_config_done(FilesConfig *c);
-
 /* ---- vars.toml ---- */
 
 typedef struct VarsScope {
@@ -111,7 +93,7 @@ void docker_config_done(DockerConfig *c);
 
 /* Loads every TOML file above (missing ones are fine); returns the number of
  * invalid files, all their errors in errors. An integration whose schema lives
- * in its own folder (systemd, metrics) is checked by tailkitd itself. tools/<name>.json is checked by the
+ * in its own folder (systemd, metrics, files) is checked by tailkitd itself. tools/<name>.json is checked by the
  * caller (toolfile.h). */
 int config_check_all(const char *config_dir, ConfigErrors *errors);
 

@@ -126,6 +126,10 @@ int reply_stream(Request *r, unsigned status, const char *content_type, uint64_t
         return queue(r, status, resp, content_type);
 }
 
+int reply_response(Request *r, unsigned status, struct MHD_Response *resp, const char *content_type) {
+        return queue(r, status, resp, content_type);
+}
+
 bool request_is_json(Request *r) {
         const char *ct = request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
         size_t n = STRLEN("application/json");
@@ -350,6 +354,10 @@ static int reply_identity_error(Request *r, int e, const char *detail) {
         return reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "caller identity unavailable: LocalAPI unreachable", hint);
 }
 
+static bool streams_body(Request *r) {
+        return w.def->body && r->route->max_body > 0;
+}
+
 /* Runs once the headers are in: everything that does not need the body. */
 static void request_begin(Request *r) {
         _cleanup_free_ char *detail = NULL;
@@ -457,7 +465,7 @@ static void request_begin(Request *r) {
                         return;
                 }
                 /* Content-Length is bounded by max_body: allocate once. */
-                if (v > 0) {
+                if (v > 0 && !streams_body(r)) {
                         r->body_alloc = (size_t) v + 1;
                         r->body = malloc(r->body_alloc);
                         if (!r->body) {
@@ -466,6 +474,22 @@ static void request_begin(Request *r) {
                         }
                 }
         }
+
+        /* A worker that streams bodies sees the request before its body. */
+        if (streams_body(r) && w.def->body(r, NULL, 0) < 0 && !r->replied)
+                reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
+                            "see journalctl TAILKITD_COMPONENT=<integration> on the node");
+}
+
+/* Hands a piece of body to the worker's body callback, within max_body. */
+static void request_stream_body(Request *r, const char *data, size_t size) {
+        if (size > r->route->max_body - r->body_size) {
+                r->body_too_large = true;
+                return;
+        }
+        r->body_size += size;
+        if (w.def->body(r, data, size) < 0)
+                r->body_failed = true;
 }
 
 static int request_append_body(Request *r, const char *data, size_t size) {
@@ -538,14 +562,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
         if (*upload_data_size > 0) {
                 if (r->track)
                         atomic_fetch_add(&r->track->body_bytes, *upload_data_size);
-                if (r->body_too_large) {
-                        /* A chunked body ran past the cap: MHD cannot answer
-                         * mid-upload, so drain a bounded amount to reply 413 at
-                         * the end, and close on anything longer. */
+                if (r->body_too_large || r->body_failed) {
+                        /* A chunked body ran past the cap (or the route gave
+                         * up on it): MHD cannot answer mid-upload, so drain a
+                         * bounded amount to reply at the end, and close on
+                         * anything longer. */
                         r->body_discarded += *upload_data_size;
                         if (r->body_discarded > BODY_DRAIN_MAX)
                                 return MHD_NO;
-                } else if (!r->replied) {
+                } else if (!r->replied && streams_body(r))
+                        request_stream_body(r, upload_data, *upload_data_size);
+                else if (!r->replied) {
                         int e = request_append_body(r, upload_data, *upload_data_size);
                         if (e == -ENOMEM)
                                 return MHD_NO;

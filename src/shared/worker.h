@@ -34,7 +34,7 @@ typedef struct Route {
         CapAccess access;            /* which cap the feature needs; CAP_NONE: identity only */
         size_t max_body;             /* bytes; 0: no body accepted */
         bool skip_available;         /* answer even when the integration is unavailable */
-        RouteHandler handler;
+        RouteHandler handler;        /* runs once the whole body is in */
 } Route;
 
 typedef struct WorkerDefinition {
@@ -49,6 +49,18 @@ typedef struct WorkerDefinition {
         int (*init)(void);
         void (*done)(void);
         bool (*busy)(void);          /* e.g. running jobs keep the worker up */
+        /* Optional: the bodies of this worker's routes (those with a
+         * max_body) are handed over piece by piece as they arrive instead
+         * of collected in r->body (max_body still bounds their size): once
+         * with data NULL when the request passed every check, before a byte
+         * of body is read (it may reply; the body is then not taken), then
+         * once per piece. A negative return stops the upload: the rest is
+         * dropped (a bounded amount, then the connection is closed) and the
+         * route's handler still runs to answer. A client that goes away
+         * mid-body never reaches the handler: clean up in userdata_free.
+         * The request deadline ([server] request_timeout plus one second per
+         * min_upload_rate bytes) applies. */
+        int (*body)(Request *r, const char *data, size_t size);
 } WorkerDefinition;
 
 struct Request {
@@ -61,10 +73,11 @@ struct Request {
         char *args_buf;
         char peer[64];               /* ip:port as sent to whois */
         Whois *caller;
-        char *body;
-        size_t body_size;
+        char *body;                  /* NULL when the worker streams bodies */
+        size_t body_size;            /* bytes received so far */
         size_t body_alloc;
         bool body_too_large;
+        bool body_failed;            /* the worker's body callback stopped the upload */
         size_t body_discarded;
         bool replied;
         unsigned status;
@@ -107,6 +120,11 @@ int reply_data(Request *r, unsigned status, const char *content_type, const void
  * MHD_SIZE_UNKNOWN (the body is then sent chunked). */
 int reply_stream(Request *r, unsigned status, const char *content_type, uint64_t size,
                  MHD_ContentReaderCallback reader, void *cls, MHD_ContentReaderFreeCallback free_cls);
+
+/* Any response built with libmicrohttpd (an fd response, extra headers),
+ * queued like the others (Connection: close, Content-Type when not NULL);
+ * takes ownership of resp (NULL: -ENOMEM). */
+int reply_response(Request *r, unsigned status, struct MHD_Response *resp, const char *content_type);
 
 /* Whether the request's Content-Type is application/json (parameters such
  * as "; charset=utf-8" allowed, nothing else). */

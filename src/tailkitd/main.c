@@ -5,6 +5,7 @@
 #include <getopt.h>
 
 #include "config.h"
+#include "files-config.h"
 #include "log.h"
 #include "macro.h"
 #include "metrics-config.h"
@@ -99,6 +100,10 @@ static int check_config(void) {
         bad = config_check_all(dir, &errors);
         /* Integrations whose schema lives in their own folder. */
         r = metrics_config_check(dir, &errors);
+        if (r < 0)
+                return log_oom();
+        bad += r;
+        r = files_config_check(dir, &errors);
         if (r < 0)
                 return log_oom();
         bad += r;

@@ -140,6 +140,7 @@ class Node:
                 "tools": build / "src/tools/tailkitd-tools",
                 "vars": build / "src/vars/tailkitd-vars",
                 "metrics": build / "src/metrics/tailkitd-metrics",
+                "files": build / "src/files/tailkitd-files",
                 "systemd": build / "src/systemd/tailkitd-systemd",
                 "tailkitd": build / "src/tailkitd/tailkitd",
             }
@@ -190,6 +191,7 @@ class Node:
         self.start_worker("tools")
         self.start_worker("vars")
         self.start_worker("metrics")
+        self.start_worker("files")
         self.start_worker("systemd")
         self.activate("dispatch", f"{self.host}:{self.port}", False, self.bin["dispatch"])
         wait_for(lambda: self.try_connect(), what="dispatcher socket")

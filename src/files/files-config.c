@@ -2,7 +2,10 @@
 #include <limits.h>
 
 #include "config-reader.h"
+#include "files-config.h"
+#include "hook-ref.h"
 #include "macro.h"
+#include "toolfile.h"
 
 /* files.toml: which directories may be read and written, and the commands to
  * run after a file is received. The README writes one [["/dir/"]] block per
@@ -12,6 +15,7 @@
 static const ConfigKey readme_rule_keys[] = {
         { "read", CONFIG_BOOL },
         { "write", CONFIG_BOOL },
+        { "max_size", CONFIG_SIZE },
         { "post_recv", CONFIG_STRV },
         {},
 };
@@ -19,6 +23,7 @@ static const ConfigKey readme_rule_keys[] = {
 static const ConfigKey go_rule_keys[] = {
         { "dir", CONFIG_STRING },
         { "allow", CONFIG_STRV },
+        { "max_size", CONFIG_SIZE },
         { "post_recv", CONFIG_STRV },
         {},
 };
@@ -124,7 +129,20 @@ static int rule_set_post_recv(FilesRule *rule, ConfigDocument *doc, const Config
         return 0;
 }
 
-/* [["/dir/"]] read = … write = … post_recv = […] */
+static void rule_set_max_size(FilesRule *rule, ConfigDocument *doc, const ConfigTable *t, ConfigErrors *errors) {
+        const ConfigEntry *e = config_table_get(t, "max_size");
+
+        rule->max_size = FILES_MAX_SIZE_DEFAULT;
+        if (!e)
+                return;
+        if (e->size == 0 || e->size > FILES_MAX_SIZE_MAX) {
+                config_document_error(doc, errors, e->line, "'max_size' must be between 1 and 1T bytes");
+                return;
+        }
+        rule->max_size = e->size;
+}
+
+/* [["/dir/"]] read = … write = … max_size = … post_recv = […] */
 static int rule_from_readme_table(FilesRule *rule, ConfigDocument *doc, const ConfigTable *t, ConfigErrors *errors) {
         const char *problem = dir_problem(t->path);
 
@@ -134,13 +152,14 @@ static int rule_from_readme_table(FilesRule *rule, ConfigDocument *doc, const Co
         rule->read = config_table_get_bool(t, "read", false);
         rule->write = config_table_get_bool(t, "write", false);
         rule->line = t->line;
+        rule_set_max_size(rule, doc, t, errors);
         rule->dir = strdup(t->path);
         if (!rule->dir)
                 return -ENOMEM;
         return rule_set_post_recv(rule, doc, t, errors, "write = true");
 }
 
-/* [[path]] dir = "/dir/" allow = ["read", "write"] post_recv = […] */
+/* [[path]] dir = "/dir/" allow = ["read", "write"] max_size = … post_recv = […] */
 static int rule_from_go_table(FilesRule *rule, ConfigDocument *doc, const ConfigTable *t, ConfigErrors *errors) {
         const ConfigEntry *dir = config_table_get(t, "dir"), *allow = config_table_get(t, "allow");
         const char *problem;
@@ -170,6 +189,7 @@ static int rule_from_go_table(FilesRule *rule, ConfigDocument *doc, const Config
                                                       allow->strv[i]);
                 }
 
+        rule_set_max_size(rule, doc, t, errors);
         rule->dir = strdup(dir->string);
         if (!rule->dir)
                 return -ENOMEM;
@@ -227,4 +247,58 @@ int files_config_load(const char *config_dir, FilesConfig *ret, ConfigErrors *er
         *ret = c;
         c = (FilesConfig) {};
         return 0;
+}
+
+const FilesRule *files_config_match(const FilesConfig *c, const char *path) {
+        const FilesRule *best = NULL;
+        size_t plen = strlen(path), best_len = 0;
+
+        for (size_t i = 0; i < c->n_rules; i++) {
+                const char *d = c->rules[i].dir;
+                size_t dl = strlen(d);
+
+                /* "/srv/app/…" and "/srv/app" itself; never "/srv/app2". */
+                if (!(plen >= dl && memcmp(path, d, dl) == 0) &&
+                    !(plen == dl - 1 && memcmp(path, d, plen) == 0))
+                        continue;
+                if (dl > best_len) {
+                        best = &c->rules[i];
+                        best_len = dl;
+                }
+        }
+        return best;
+}
+
+int files_config_check(const char *config_dir, ConfigErrors *errors) {
+        _cleanup_(files_config_done) FilesConfig c = {};
+        _cleanup_free_ char *tools = NULL, *filename = NULL;
+        ToolList l = {};
+        int r, bad = 0;
+
+        r = files_config_load(config_dir, &c, errors);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return 1;
+
+        if (asprintf(&tools, "%s/tools", config_dir) < 0 || config_file_path(config_dir, "files.toml", &filename) < 0)
+                return -ENOMEM;
+        /* Broken tool files are --check-config's own finding; here they just hold no command. */
+        r = tool_list_load(tools, &l, NULL, NULL);
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < c.n_rules; i++)
+                for (size_t j = 0; j < c.rules[i].n_post_recv; j++) {
+                        _cleanup_free_ char *why = NULL;
+
+                        if (files_hook_resolve(&l, c.rules[i].post_recv[j], NULL, NULL, &why) >= 0)
+                                continue;
+                        config_errors_add(errors, "%s:%u: 'post_recv' entry \"%s\": %s", filename, c.rules[i].line,
+                                          c.rules[i].post_recv[j], strna(why));
+                        bad = 1;
+                }
+        tool_list_done(&l);
+        return bad;
 }
