@@ -597,3 +597,6 @@ def test_worker_sandbox(node):
     assert props["PrivateUsers"] == "no"
     assert props["ReadWritePaths"] == "/run/tailkitd/jobs"
     assert "mount" not in props["SystemCallFilter"].split() or props["SystemCallFilter"].startswith("~")
+    out = sh("systemd-analyze", "security", "--no-pager", "tailkitd@systemd.service")
+    exposure = float(out.splitlines()[-1].split("exposure level for tailkitd@systemd.service:")[1].split()[0])
+    assert exposure <= 2.0, out.splitlines()[-1]
