@@ -639,7 +639,29 @@ def stream_download(node, path):
     return h.hexdigest(), time.monotonic() - t, n
 
 
-def test_large_upload_and_download(node, tree):
+@pytest.fixture
+def tmpfs_memory(node):
+    """The container's filesystem is a tmpfs (nspawn --volatile=overlay): a
+    file written there is memory charged to the writer's cgroup, which a
+    disk's page cache would not be. For the 1 GiB test the worker's unit
+    and slice get room for the file itself; the worker's own RSS is what
+    the test bounds."""
+    if MODE != "system":
+        yield
+        return
+    drops = [(Path("/run/systemd/system/tailkitd@files.service.d/90-test-tmpfs.conf"), "Service", "3G"),
+             (Path("/run/systemd/system/tailkitd.slice.d/90-test-tmpfs.conf"), "Slice", "4G")]
+    for path, section, limit in drops:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"[{section}]\nMemoryMax={limit}\n")
+    reload_sandbox(node)
+    yield
+    for path, _, _ in drops:
+        path.unlink()
+    reload_sandbox(node)
+
+
+def test_large_upload_and_download(node, tree, tmpfs_memory):
     """1 GiB under the real systemd (256 MiB on the host): identical sha256
     both ways, the worker's peak RSS under 32 MiB."""
     size = (1024 if MODE == "system" else 256) * MIB
@@ -690,3 +712,166 @@ def test_journal_names_no_content(node, tree):
     recs = wait_for(found, what="the 'file received' line")
     assert recs[0].get("caller") == "alice-laptop"
     assert not any("CONTENT-NEVER-LOGGED" in json.dumps(l) for l in node.logs("files"))
+
+
+# --- the sandbox -------------------------------------------------------------
+
+def generator_binary(node):
+    if MODE == "system":
+        for d in ("/usr/lib/systemd/system-generators", "/lib/systemd/system-generators"):
+            p = Path(d) / "tailkitd-files-generator"
+            if p.exists():
+                return p
+        raise AssertionError("tailkitd-files-generator is not installed")
+    build = Path(os.environ.get("TAILKITD_BUILD_DIR", Path(__file__).resolve().parents[2] / "build")).resolve()
+    return build / "src/files/tailkitd-files-generator"
+
+
+def test_generator_writes_the_write_rules(node, tree, tmp_path):
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    (conf / "files.toml").write_text(
+        '[["/srv/a b/"]]\nwrite = true\n[["/srv/ro/"]]\nread = true\n'
+        '[[path]]\ndir = "/srv/go%x/"\nallow = ["write"]\n[["/srv/q\\"uote/"]]\nwrite = true\n')
+    out = tmp_path / "gen"
+    out.mkdir()
+    env = dict(os.environ, TAILKITD_CONFIG_DIR=str(conf))
+    subprocess.run([str(generator_binary(node)), str(out), str(out), str(out)], env=env, check=True)
+    text = (out / "tailkitd@files.service.d" / "50-files-writable.conf").read_text()
+    lines = [l for l in text.splitlines() if not l.startswith("#")]
+    assert lines == ["[Service]", 'ReadWritePaths="-/srv/a b/"', 'ReadWritePaths="-/srv/go%%x/"',
+                     'ReadWritePaths="-/srv/q\\"uote/"'], text
+    # No files.toml, or an invalid one: nothing is opened up.
+    for content in (None, '[["/srv/x/"]]\nwrite = 1\n'):
+        shutil.rmtree(out)
+        out.mkdir()
+        if content is None:
+            (conf / "files.toml").unlink()
+        else:
+            (conf / "files.toml").write_text(content)
+        subprocess.run([str(generator_binary(node)), str(out)], env=env, check=True, capture_output=True)
+        assert not (out / "tailkitd@files.service.d" / "50-files-writable.conf").exists()
+
+
+def systemctl_show(prop, unit="tailkitd@files.service"):
+    return subprocess.run(["systemctl", "show", "-P", prop, unit], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@system_only
+def test_worker_is_sandboxed(node, tree):
+    assert read(node, tree.a("app/hello.txt")).status == 200       # the worker runs
+    assert systemctl_show("ProtectSystem") == "strict"
+    rw = systemctl_show("ReadWritePaths")
+    paths = {p.lstrip("-").rstrip("/") for p in rw.split()}
+    assert {f"{tree.base}/{d}" for d in ("app", "wo", "go", "small", "big")} <= paths, rw
+    assert f"{tree.base}/ro" not in paths and "/run/tailkitd/jobs" in paths, rw
+    pid = node.worker_pid("files")
+    status = Path(f"/proc/{pid}/status").read_text()
+    bnd = int(next(l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")), 16)
+    # CHOWN 0, DAC_OVERRIDE 1, DAC_READ_SEARCH 2, FOWNER 3, FSETID 4, SYS_ADMIN 21
+    assert bnd == (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 21), hex(bnd)
+    # Outside the write rules the filesystem is read-only to it, even where a read rule is.
+    r = put(node, tree.a("ro/x"), b"x")
+    assert r.status == 403
+
+
+@system_only
+def test_new_write_rule_needs_daemon_reload(node, rules):
+    late = Path("/srv/tkfiles-late")
+    late.mkdir(exist_ok=True)
+    try:
+        rules.write_rules(rules.rules() + f'\n[["{late}/"]]\nwrite = true\nread = true\n')
+        subprocess.run(["systemctl", "stop", "tailkitd@files.service"], check=True)
+        r = put(node, f"{late}/x", b"x")
+        assert r.status == 503 and "daemon-reload" in r.json()["hint"], r
+        reload_sandbox(node)
+        assert put(node, f"{late}/x", b"x").status == 200
+        assert (late / "x").read_bytes() == b"x"
+    finally:
+        shutil.rmtree(late, ignore_errors=True)
+        rules.write_rules()
+        reload_sandbox(node)
+
+
+# --- post_recv hooks ---------------------------------------------------------
+
+HOOK_TOOL = "files-hooks"
+
+
+def hook_command(name, script):
+    return {"name": name, "description": f"test hook {name}", "acl_cap": "example.com/cap/files-hooks",
+            "exec_parts": ["/bin/sh", "-c", script], "timeout": 30 * 1_000_000_000}
+
+
+@pytest.fixture
+def hooks(node, rules):
+    h = rules.p("hooks")
+    node.install_tool(HOOK_TOOL, {
+        "name": HOOK_TOOL, "version": "1.0.0", "tsnet_host": "x",
+        "commands": [
+            hook_command("show", 'cat "$TAILKITD_RECEIVED_PATH"'),
+            hook_command("fail", "echo failing >&2; exit 3"),
+            hook_command("tkfiles-marker", f'echo ran > {h}/marker'),
+        ]})
+    rules.write_rules(rules.rules(
+        f'\n[["{h}/"]]\nread = true\nwrite = true\npost_recv = ["{HOOK_TOOL}/show", "tkfiles-marker"]\n'
+        f'\n[["{h}/failing/"]]\nwrite = true\npost_recv = ["{HOOK_TOOL}/fail", "{HOOK_TOOL}/tkfiles-marker"]\n'
+        f'\n[["{h}/broken/"]]\nwrite = true\npost_recv = ["no-such-command"]\n'))
+    (h / "failing").mkdir(exist_ok=True)
+    (h / "broken").mkdir(exist_ok=True)
+    reload_sandbox(node)
+    yield rules
+    node.remove_tool(HOOK_TOOL)
+    rules.write_rules()
+    reload_sandbox(node)
+    for p in ("marker",):
+        if (h / p).exists():
+            (h / p).unlink()
+
+
+def wait_job(node, job_id):
+    def final():
+        r = node.get(f"/exec/jobs/{job_id}")
+        if r.status == 200 and r.json()["status"] in ("completed", "failed", "cancelled"):
+            return r.json()
+        return None
+    return wait_for(final, timeout=60, interval=0.2, what=f"job {job_id}")
+
+
+@system_only
+def test_post_recv_hooks_see_the_new_content(node, hooks):
+    r = put(node, hooks.a("hooks/conf.txt"), b"version two\n")
+    assert r.status == 200, r
+    j = r.json()
+    assert j["status"] == "accepted" and j["written_to"] == hooks.a("hooks/conf.txt") and j["job_id"]
+    job = wait_job(node, j["job_id"])
+    assert job["status"] == "completed", job
+    assert job["stdout"] == "version two\n"
+    assert hooks.p("hooks/marker").read_text() == "ran\n"          # the second hook ran after it
+    assert (job["tool"], job["command"]) == ("files", "post_recv")
+    # The multipart form runs them too.
+    hooks.p("hooks/marker").unlink()
+    r = receive(node, hooks.a("hooks/conf.txt"), b"version three\n")
+    job = wait_job(node, r.json()["job_id"])
+    assert job["stdout"] == "version three\n" and hooks.p("hooks/marker").exists()
+
+
+@system_only
+def test_failing_hook_stops_the_chain(node, hooks):
+    r = put(node, hooks.a("hooks/failing/x"), b"x")
+    assert r.status == 200, r
+    job = wait_job(node, r.json()["job_id"])
+    assert job["status"] == "failed" and job["exit_code"] == 3, job
+    assert f"{HOOK_TOOL}/fail" in job["error"], job
+    assert "failing" in job["stderr"]
+    assert not hooks.p("hooks/marker").exists()                    # the second hook never ran
+
+
+@system_only
+def test_hook_naming_no_command_is_a_config_error(node, hooks):
+    r = put(node, hooks.a("hooks/broken/x"), b"x")
+    assert r.status == 503 and "no-such-command" in r.json()["hint"], r
+    assert not hooks.p("hooks/broken/x").exists()                  # refused before the body
+    out = subprocess.run(["tailkitd", "--check-config"], capture_output=True, text=True)
+    assert out.returncode == 1 and "no-such-command" in out.stderr, out
