@@ -1283,9 +1283,13 @@ def test_post_latency_with_10000_kept_records(node, xworker, fakes):
     misses.sort()
     print(f"with {n} records: POST median {posts[len(posts) // 2] * 1000:.1f} ms, max {posts[-1] * 1000:.1f} ms; "
           f"404 median {misses[len(misses) // 2] * 1000:.1f} ms, max {misses[-1] * 1000:.1f} ms over {len(misses)}")
-    assert posts[len(posts) // 2] < 0.05, posts
-    assert posts[-1] < 0.25, posts
-    assert misses[-1] < 0.25, misses[-5:]
+    # Bounds far from both the fix (a few ms) and the old code (every POST
+    # scanned all records: 350 ms median; the per-second scan under the lock
+    # held most 404s for up to a second), loose enough for a loaded machine
+    # and the sanitizer build: medians and the 90th percentile, not the max.
+    assert posts[len(posts) // 2] < 0.1, posts
+    assert misses[len(misses) // 2] < 0.1, misses[-5:]
+    assert misses[len(misses) * 9 // 10] < 0.25, misses[-5:]
 
 
 def test_record_cap_is_429_with_a_hint(node, xworker, fakes):
