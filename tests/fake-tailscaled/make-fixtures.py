@@ -357,6 +357,53 @@ def status_running(tun=True):
     }
 
 
+# tailkitctl --all (tests/integration/test_ctl.py): peers whose address the
+# test decides. alpha and beta are the tailkitd under test (127.0.0.1);
+# gamma's address gets a listener that never answers; delta is offline;
+# laptop runs no tailkitd (nothing listens at its address).
+FLEET_PEERS = (
+    # hostname, address, online, tags
+    ("tailkitd-alpha", "127.0.0.1", True, ["tag:web"]),
+    ("tailkitd-beta", "127.0.0.1", True, ["tag:db"]),
+    ("tailkitd-gamma", "127.0.0.30", True, ["tag:web"]),
+    ("tailkitd-delta", "127.0.0.31", False, ["tag:web"]),
+    ("laptop", "127.0.0.32", True, None),
+)
+
+
+def fleet_peer(i, hostname, addr, online, tags):
+    """A PeerStatus in §4.1's field order (a full status, not peers=false)."""
+    key = "nodekey:" + hexkey("fleet-" + hostname)
+    p = {
+        "ID": f"nFleet{i}CNTRL",
+        "PublicKey": key,
+        "HostName": hostname,
+        "DNSName": f"{hostname}.{SUFFIX}.",
+        "OS": "linux",
+        "UserID": TAGGED_DEVICES["ID"],
+        "TailscaleIPs": [addr, f"fd7a:115c:a1e0::f1ee:{i}"],
+        "AllowedIPs": [f"{addr}/32", f"fd7a:115c:a1e0::f1ee:{i}/128"],
+    }
+    if tags:
+        p["Tags"] = tags
+    p.update({
+        "Addrs": None, "CurAddr": "", "Relay": "fra", "PeerRelay": "", "RxBytes": 0, "TxBytes": 0,
+        "Created": "2025-06-11T08:30:02.114Z", "LastWrite": ZERO_TIME,
+        "LastSeen": ZERO_TIME if online else "2025-06-12T08:00:00Z", "LastHandshake": ZERO_TIME,
+        "Online": online, "ExitNode": False, "ExitNodeOption": False, "Active": False,
+        "PeerAPIURL": None, "TaildropTarget": 0, "NoFileSharingReason": "",
+        "InNetworkMap": True, "InMagicSock": True, "InEngine": True,
+    })
+    return key, p
+
+
+def status_fleet():
+    st = status_running()
+    peers = dict(fleet_peer(i + 1, *peer) for i, peer in enumerate(FLEET_PEERS))
+    st["Peer"] = sorted_map(peers)
+    return st
+
+
 def status_no_netmap(state, have_node_key):
     """NeedsLogin / Stopped: no netmap, so no IPs (§5.5). The shape of Self
     here is derived from the Running example (zero values, nil slices), not
@@ -424,6 +471,7 @@ def all_files():
     files["status-userspace.json"] = go_json(status_running(tun=False), trailing_newline=True)
     files["status-needslogin.json"] = go_json(status_no_netmap("NeedsLogin", False), trailing_newline=True)
     files["status-stopped.json"] = go_json(status_no_netmap("Stopped", True), trailing_newline=True)
+    files["status-fleet.json"] = go_json(status_fleet(), trailing_newline=True)
     # peers.json is the fake's own lookup table, not a wire body: plain JSON.
     # Keys: bare IP, "nodekey:<hex>", or "ip:port"/"[v6]:port" (ProxyMapper).
     files["peers.json"] = (json.dumps(dict(sorted(peers.items())), indent=2) + "\n").encode()

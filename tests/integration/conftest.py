@@ -70,6 +70,15 @@ METRICS_TOML = (Path(__file__).resolve().parent / "data" / "metrics.toml").read_
 SYSTEMD_TOML = (Path(__file__).resolve().parent / "data" / "systemd.toml").read_text()
 
 
+def tailkitctl_path():
+    """The tailkitctl under test: the installed one under the real systemd,
+    the build's otherwise."""
+    if MODE == "system":
+        return Path(shutil.which("tailkitctl") or "/usr/bin/tailkitctl")
+    build = Path(os.environ.get("TAILKITD_BUILD_DIR", REPO / "build")).resolve()
+    return build / "src/ctl/tailkitctl"
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
