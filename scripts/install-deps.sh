@@ -12,6 +12,8 @@ packages=(
   # tests and the demo
   python3 python3-pytest python3-requests curl
   systemd systemd-container debootstrap
+  # man pages checked with groff -ww / man -l; script(1) for the TTY test
+  groff-base man-db bsdutils
 )
 
 missing=()

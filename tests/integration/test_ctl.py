@@ -317,6 +317,7 @@ def test_files_send_progress_bar_on_tty_only(node, ctl_files, tmp_path):
     piped_s = time.monotonic() - start
     assert piped.returncode == 0, piped
     assert "\r" not in piped.stderr and "[" not in piped.stderr and piped.stderr == "", piped.stderr
+    (ctl_files / "big.bin").unlink()     # room for the second copy on a small disk
     # Under a pseudo-terminal (script(1)): a bar that reaches 100 %.
     cmd = " ".join(f"'{a}'" for a in args)
     tty = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, env=env, timeout=300)
@@ -325,6 +326,7 @@ def test_files_send_progress_bar_on_tty_only(node, ctl_files, tmp_path):
     assert "\r" in out and "100%" in out and "200.0 MiB / 200.0 MiB" in out, out[-500:]
     assert "#" * 30 in out
     assert (ctl_files / "big.bin").stat().st_size == 200 * 1024 * 1024
+    (ctl_files / "big.bin").unlink()
     print(f"200 MiB send, piped: {piped_s:.2f} s")
 
 
@@ -485,3 +487,28 @@ def test_node_by_tailnet_name(node, fleet):
     # --node NAME is looked up in the peer list (HostName or tailkitd-NAME).
     p = ok(run(node, "health", node_spec=f"alpha:{fleet}"))
     assert p.stdout.startswith("ok ")
+
+
+# --- man pages and completion ------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.mark.skipif(not (REPO / "man").is_dir(), reason="needs the source tree")
+@pytest.mark.parametrize("page", ["tailkitd.8", "tailkitd.conf.5", "tailkitctl.1"])
+def test_man_page_renders_without_warnings(page):
+    src = REPO / "man" / page
+    p = subprocess.run(["groff", "-ww", "-man", "-z", str(src)], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    p = subprocess.run(["man", "--warnings", "-l", str(src)], capture_output=True, text=True,
+                       env=dict(os.environ, MANPAGER="cat", MANWIDTH="80"))
+    assert p.returncode == 0 and p.stderr == "" and "NAME" in p.stdout, p.stderr
+
+
+@pytest.mark.skipif(not (REPO / "completion").is_dir(), reason="needs the source tree")
+def test_bash_completion():
+    script = (f"source {REPO}/completion/tailkitctl.bash; "
+              "COMP_WORDS=(tailkitctl --json docker compose u); COMP_CWORD=4; _tailkitctl; echo ${COMPREPLY[@]}; "
+              "COMP_WORDS=(tailkitctl me); COMP_CWORD=1; _tailkitctl; echo ${COMPREPLY[@]}")
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
+    assert out == ["up", "metrics"], out
