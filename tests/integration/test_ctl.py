@@ -512,3 +512,27 @@ def test_bash_completion():
               "COMP_WORDS=(tailkitctl me); COMP_CWORD=1; _tailkitctl; echo ${COMPREPLY[@]}")
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
     assert out == ["up", "metrics"], out
+
+
+# --- the optional tailscaled for tailkitd ------------------------------------------
+
+@system_only
+def test_tailscaled_unit_verifies_and_is_disabled(tmp_path):
+    """tailscaled is not in Debian: stand-ins at its paths let
+    systemd-analyze check everything else; the unit is never started."""
+    stubs = [Path("/usr/sbin/tailscaled"), Path("/usr/bin/tailscale")]
+    made = [s for s in stubs if not s.exists()]
+    for s in made:
+        s.write_text("#!/bin/sh\nexit 0\n")
+        s.chmod(0o755)
+    try:
+        p = subprocess.run(["systemd-analyze", "verify", "--man=no", "tailkitd-tailscaled.service"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0 and p.stderr.strip() == "", p
+        state = subprocess.run(["systemctl", "is-enabled", "tailkitd-tailscaled.service"],
+                               capture_output=True, text=True).stdout.strip()
+        assert state == "disabled", state
+        assert Path("/usr/share/doc/tailkitd/tailkitd-tailscaled/listen-loopback.conf").exists()
+    finally:
+        for s in made:
+            s.unlink()
