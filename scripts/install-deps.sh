@@ -14,6 +14,8 @@ packages=(
   systemd systemd-container debootstrap
   # man pages checked with groff -ww / man -l; script(1) for the TTY test
   groff-base man-db bsdutils
+  # the docker tests' own dockerd and image (tests/integration/test_docker.py)
+  docker.io docker-compose busybox-static
 )
 
 missing=()

@@ -30,13 +30,6 @@ int config_check_all(const char *config_dir, ConfigErrors *errors) {
                         return r;
                 n_invalid += r;
         }
-        {
-                _cleanup_(docker_config_done) DockerConfig c = {};
-                r = invalid(docker_config_load(config_dir, &c, errors));
-                if (r < 0)
-                        return r;
-                n_invalid += r;
-        }
 
         return n_invalid;
 }

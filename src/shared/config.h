@@ -77,23 +77,9 @@ typedef struct VarsConfig {
 int vars_config_load(const char *config_dir, VarsConfig *ret, ConfigErrors *errors);
 void vars_config_done(VarsConfig *c);
 
-/* ---- integrations/docker.toml ---- */
-
-typedef struct DockerConfig {
-        bool containers_read, containers_write;
-        bool images_read, images_write;
-        bool compose_read, compose_write;
-        bool swarm_read, swarm_write;
-        char *socket;                /* default /var/run/docker.sock */
-        char *compose_command;       /* NULL: detect */
-} DockerConfig;
-
-int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *errors);
-void docker_config_done(DockerConfig *c);
-
 /* Loads every TOML file above (missing ones are fine); returns the number of
  * invalid files, all their errors in errors. An integration whose schema lives
- * in its own folder (systemd, metrics, files) is checked by tailkitd itself. tools/<name>.json is checked by the
+ * in its own folder (systemd, metrics, files, docker) is checked by tailkitd itself. tools/<name>.json is checked by the
  * caller (toolfile.h). */
 int config_check_all(const char *config_dir, ConfigErrors *errors);
 

@@ -5,6 +5,7 @@
 #include <getopt.h>
 
 #include "config.h"
+#include "docker-config.h"
 #include "files-config.h"
 #include "log.h"
 #include "macro.h"
@@ -108,6 +109,10 @@ static int check_config(void) {
                 return log_oom();
         bad += r;
         r = systemd_config_check(dir, &errors);
+        if (r < 0)
+                return log_oom();
+        bad += r;
+        r = docker_config_check(dir, &errors);
         if (r < 0)
                 return log_oom();
         bad += r;

@@ -149,6 +149,7 @@ class Node:
                 "tools": build / "src/tools/tailkitd-tools",
                 "vars": build / "src/vars/tailkitd-vars",
                 "metrics": build / "src/metrics/tailkitd-metrics",
+                "docker": build / "src/docker/tailkitd-docker",
                 "files": build / "src/files/tailkitd-files",
                 "systemd": build / "src/systemd/tailkitd-systemd",
                 "tailkitd": build / "src/tailkitd/tailkitd",
@@ -200,6 +201,7 @@ class Node:
         self.start_worker("tools")
         self.start_worker("vars")
         self.start_worker("metrics")
+        self.start_worker("docker")
         self.start_worker("files")
         self.start_worker("systemd")
         self.activate("dispatch", f"{self.host}:{self.port}", False, self.bin["dispatch"])

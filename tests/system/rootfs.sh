@@ -29,12 +29,13 @@ readonly SUITE=bookworm
 readonly VARIANT=minbase
 readonly STAMP_NAME=.tailkitd-test-stamp
 # Bump when the post-debootstrap configuration below changes.
-readonly RECIPE_VERSION=1
+readonly RECIPE_VERSION=2
 readonly PACKAGES=(
     systemd systemd-sysv dbus libpam-systemd procps iproute2
     python3 python3-pytest python3-requests
     libmicrohttpd12 libjson-c5 libinih1 libcurl4 libmnl0 libpcre2-8-0
     curl ca-certificates busybox-static
+    docker.io docker-compose
 )
 
 log() { printf 'rootfs.sh: %s\n' "$*" >&2; }
@@ -176,6 +177,16 @@ configure_rootfs() {
     # Journal in memory only (the overlay is a tmpfs anyway).
     mkdir -p "$r/etc/systemd/journald.conf.d"
     printf '[Journal]\nStorage=volatile\n' >"$r/etc/systemd/journald.conf.d/tailkitd-test.conf"
+    # dockerd for the docker tests, configured for a --volatile=overlay root
+    # in a --private-network container (overlay2 cannot stack on the overlay
+    # root; no bridge, iptables or forwarding to set up) with the debug log
+    # the tests read. Off at boot: test_docker.py starts it, so other suites
+    # pay nothing for it.
+    mkdir -p "$r/etc/docker"
+    printf '%s\n' '{"storage-driver": "vfs", "bridge": "none", "iptables": false, "ip6tables": false,' \
+        ' "ip-forward": false, "debug": true}' >"$r/etc/docker/daemon.json"
+    chroot "$r" systemctl disable docker.service docker.socket containerd.service >/dev/null 2>&1 \
+        || die "cannot disable docker in $r"
     # Nothing downloaded is needed any more.
     chroot "$r" apt-get clean
     rm -rf "$r/var/lib/apt/lists/"*

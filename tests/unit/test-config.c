@@ -769,51 +769,6 @@ TEST(vars_errors) {
         ASSERT_INT_EQ(errors.n, 9);
 }
 
-/* ---- integrations ---- */
-
-TEST(docker) {
-        _cleanup_(docker_config_done) DockerConfig c = {};
-        _cleanup_(config_errors_done) ConfigErrors errors = {};
-        const char *dir = new_config_dir();
-
-        ASSERT_INT_EQ(docker_config_load(dir, &c, &errors), -ENOENT);
-        ASSERT_INT_EQ(errors.n, 0);
-
-        write_file(dir, "integrations/docker.toml",
-                   "[permissions]\n"
-                   "containers_read   = true\n"
-                   "containers_write  = true\n"
-                   "images_read       = true\n"
-                   "images_write      = false\n"
-                   "compose_read      = true\n"
-                   "compose_write     = true\n"
-                   "swarm_read        = true\n"
-                   "swarm_write       = false   # disabled by default — high blast radius\n");
-        ASSERT_OK(docker_config_load(dir, &c, &errors));
-        ASSERT_TRUE(c.containers_read && c.containers_write && c.images_read && c.compose_read && c.compose_write &&
-                    c.swarm_read);
-        ASSERT_FALSE(c.images_write || c.swarm_write);
-        ASSERT_STREQ(c.socket, "/var/run/docker.sock");
-        ASSERT_NULL(c.compose_command);
-        docker_config_done(&c);
-
-        write_file(dir, "integrations/docker.toml",
-                   "[docker]\nsocket = \"/run/docker.sock\"\ncompose_command = \"docker-compose\"\n");
-        ASSERT_OK(docker_config_load(dir, &c, &errors));
-        ASSERT_FALSE(c.containers_read || c.containers_write || c.images_read || c.swarm_read);
-        ASSERT_STREQ(c.socket, "/run/docker.sock");
-        ASSERT_STREQ(c.compose_command, "docker-compose");
-        docker_config_done(&c);
-
-        write_file(dir, "integrations/docker.toml",
-                   "[permissions]\ncontainers = true\n[docker]\nsocket = \"docker.sock\"\ncompose_command = \" \"\n");
-        ASSERT_INT_EQ(docker_config_load(dir, &c, &errors), -EINVAL);
-        assert_error(&errors, dir, "integrations/docker.toml", "2: unknown key 'containers' in [permissions]");
-        assert_error(&errors, dir, "integrations/docker.toml", "4: 'socket' must be an absolute path");
-        assert_error(&errors, dir, "integrations/docker.toml", "5: 'compose_command' must not be empty");
-        ASSERT_INT_EQ(errors.n, 3);
-}
-
 /* ---- --check-config ---- */
 
 TEST(check_all) {
@@ -827,7 +782,6 @@ TEST(check_all) {
         write_file(dir, "tailkitd.conf", "[server]\nidle_timeout = \"30s\"\n");
         write_file(dir, "files.toml", "[[\"/opt/\"]]\nread = true\n");
         write_file(dir, "vars.toml", "[[scope]]\nproject = \"x\"\nwrite = maybe\n");
-        write_file(dir, "integrations/docker.toml", "[permissions]\ncontainers_read = true\n");
         ASSERT_INT_EQ(config_check_all(dir, &errors), 2);
         assert_error(&errors, dir, "tailkitd.conf", "2: 'idle_timeout' must be an integer");
         assert_error(&errors, dir, "vars.toml", "3: invalid value 'maybe' (strings must be in \"double quotes\")");
@@ -837,12 +791,12 @@ TEST(check_all) {
         /* An unreadable file counts as invalid too (a directory here, since tests may run as root). */
         write_file(dir, "tailkitd.conf", "");
         {
-                _cleanup_free_ char *p = file_path(dir, "integrations/docker.toml");
+                _cleanup_free_ char *p = file_path(dir, "vars.toml");
                 ASSERT_OK(unlink(p));
                 ASSERT_OK(mkdir(p, 0755));
         }
-        ASSERT_INT_EQ(config_check_all(dir, &errors), 2);
-        ASSERT_TRUE(has_error_containing(&errors, "integrations/docker.toml: not a regular file"));
+        ASSERT_INT_EQ(config_check_all(dir, &errors), 1);
+        ASSERT_TRUE(has_error_containing(&errors, "vars.toml: not a regular file"));
 }
 
 int main(void) {
@@ -862,7 +816,6 @@ int main(void) {
         RUN(daemon_request_deadline_errors);
         RUN(vars_forms);
         RUN(vars_errors);
-        RUN(docker);
         RUN(check_all);
         remove_dirs();
         return 0;

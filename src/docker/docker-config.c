@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/* integrations/docker.toml, checked against its schema (config-reader.h). */
+
 #include <sys/un.h>
 
 #include "config-reader.h"
+#include "docker-config.h"
 #include "macro.h"
-
-/* integrations/docker.toml (systemd.toml: src/systemd/systemd-config.c, metrics.toml: src/metrics/metrics-config.c). Every switch defaults to off:
- * no feature is active unless the file says so. */
-
-#define DEFAULT_DOCKER_SOCKET "/var/run/docker.sock"
-#define COMMAND_MAX 256
 
 static bool has_control_chars(const char *s) {
         for (; *s; s++)
@@ -17,19 +14,6 @@ static bool has_control_chars(const char *s) {
         return false;
 }
 
-/* Loads one file; -ENOENT passes through, the apply callback checks the values. */
-static int load_document(const char *config_dir, const char *name, const ConfigTableSchema *schema,
-                         ConfigDocument *ret, ConfigErrors *errors) {
-        _cleanup_free_ char *path = NULL;
-        int r;
-
-        r = config_file_path(config_dir, name, &path);
-        if (r < 0)
-                return r;
-        return config_document_load(path, schema, ret, errors);
-}
-
-/* ---- docker.toml ---- */
 
 static const ConfigKey docker_permission_keys[] = {
         { "containers_read", CONFIG_BOOL },
@@ -64,11 +48,15 @@ void docker_config_done(DockerConfig *c) {
 int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *errors) {
         _cleanup_(config_document_done) ConfigDocument doc = {};
         _cleanup_(docker_config_done) DockerConfig c = {};
+        _cleanup_free_ char *path = NULL;
         const ConfigTable *t;
         const ConfigEntry *e;
         int r;
 
-        r = load_document(config_dir, "integrations/docker.toml", docker_schema, &doc, errors);
+        r = config_file_path(config_dir, "integrations/docker.toml", &path);
+        if (r < 0)
+                return r;
+        r = config_document_load(path, docker_schema, &doc, errors);
         if (r < 0)
                 return r;
 
@@ -83,7 +71,7 @@ int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *
         c.swarm_write = config_table_get_bool(t, "swarm_write", false);
 
         t = config_document_section(&doc, "docker");
-        c.socket = strdup(DEFAULT_DOCKER_SOCKET);
+        c.socket = strdup(DOCKER_SOCKET_DEFAULT);
         if (!c.socket)
                 return -ENOMEM;
         e = config_table_get(t, "socket");
@@ -103,10 +91,10 @@ int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *
         if (e) {
                 if (isempty(e->string) || strspn(e->string, " \t") == strlen(e->string))
                         config_document_error(&doc, errors, e->line, "'compose_command' must not be empty");
-                else if (has_control_chars(e->string) || strlen(e->string) > COMMAND_MAX)
+                else if (has_control_chars(e->string) || strlen(e->string) > DOCKER_COMPOSE_COMMAND_MAX)
                         config_document_error(&doc, errors, e->line,
                                               "'compose_command' must be a command line like \"docker compose\" "
-                                              "(at most %d characters, no control characters)", COMMAND_MAX);
+                                              "(at most %d characters, no control characters)", DOCKER_COMPOSE_COMMAND_MAX);
                 else {
                         r = config_table_copy_string(t, "compose_command", &c.compose_command);
                         if (r < 0)
@@ -119,4 +107,13 @@ int docker_config_load(const char *config_dir, DockerConfig *ret, ConfigErrors *
         *ret = c;
         c = (DockerConfig) {};
         return 0;
+}
+
+int docker_config_check(const char *config_dir, ConfigErrors *errors) {
+        _cleanup_(docker_config_done) DockerConfig c = {};
+        int r = docker_config_load(config_dir, &c, errors);
+
+        if (r == -ENOMEM)
+                return r;
+        return r < 0 && r != -ENOENT;
 }
