@@ -17,7 +17,7 @@
 #define STATES_MAX 16
 
 /* The containers carrying the project label (of one project, if name). */
-static int list_containers(Request *r, const char *name, json_object **ret) {
+int compose_list_project(Request *r, const char *name, json_object **ret) {
         _cleanup_(engine_call_freep) EngineCall *c = NULL;
         _cleanup_free_ char *filters = NULL, *escaped = NULL, *path = NULL, *body = NULL;
         size_t size;
@@ -129,7 +129,7 @@ int compose_list_get(Request *r) {
         k = docker_prepare(r, "", &path);
         if (k <= 0)
                 return k;
-        k = list_containers(r, NULL, &list);
+        k = compose_list_project(r, NULL, &list);
         if (k <= 0)
                 return k;
         len = json_object_array_length(list);
@@ -180,7 +180,7 @@ int compose_project_get(Request *r) {
         k = docker_prepare(r, "", &path);
         if (k <= 0)
                 return k;
-        k = list_containers(r, r->args[0], &list);
+        k = compose_list_project(r, r->args[0], &list);
         if (k <= 0)
                 return k;
         len = json_object_array_length(list);

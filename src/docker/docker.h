@@ -91,3 +91,7 @@ int docker_container_action(Request *r);
 int docker_image_pull(Request *r);
 bool docker_engine_jobs_running(void);
 int compose_project_get(Request *r);
+int compose_action(Request *r);
+/* The containers of compose project name (every project's, if NULL), as
+ * the Engine lists them: 1 and *ret, 0 when it replied, < 0. */
+int compose_list_project(Request *r, const char *name, json_object **ret);

@@ -205,6 +205,12 @@ static char *checked_value(const QueryParam *p, const char *v, char **error) {
                         return NULL;
                 }
                 return strdup(v);
+        case QUERY_PATH:
+                if (v[0] != '/' || !filter_value_is_valid(v, strlen(v))) {
+                        fail(error, "'%s' must be an absolute path", p->name);
+                        return NULL;
+                }
+                return strdup(v);
         case QUERY_FILTERS:
                 r = filters_normalize(v, &out, error);
                 if (r == -ENOMEM)

@@ -32,6 +32,7 @@ typedef enum QueryType {
         QUERY_TAIL,          /* "all" or 0..max */
         QUERY_TIMESTAMP,     /* Unix seconds, optional fraction */
         QUERY_IMAGE,         /* docker_image_ref_is_valid() */
+        QUERY_PATH,          /* absolute, no control characters, at most 512 bytes */
 } QueryType;
 
 typedef struct QueryParam {

@@ -57,6 +57,10 @@ static const QueryParam q_pull[] = {
         { .name = "ref", .type = QUERY_IMAGE },
         { .name = NULL }
 };
+static const QueryParam q_compose_up[] = {
+        { .name = "file", .type = QUERY_PATH },
+        { .name = NULL }
+};
 static const QueryParam q_images[] = {
         { .name = "all", .type = QUERY_BOOL },
         { .name = "digests", .type = QUERY_BOOL },
@@ -134,6 +138,12 @@ const DockerEndpoint docker_endpoints[] = {
         GET("/compose/", compose_list_get, PERM_COMPOSE_READ, ARG_NONE, NULL, NULL, q_none, NULL),
         GET("/compose/projects", compose_list_get, PERM_COMPOSE_READ, ARG_NONE, NULL, NULL, q_none, NULL),
         GET("/compose/*", compose_project_get, PERM_COMPOSE_READ, ARG_PROJECT, NULL, NULL, q_none, NULL),
+        /* The compose CLI as a scope job. */
+        POST("/compose/*/up", compose_action, PERM_COMPOSE_WRITE, ARG_PROJECT, NULL, NULL, q_compose_up, NULL),
+        POST("/compose/*/down", compose_action, PERM_COMPOSE_WRITE, ARG_PROJECT, NULL, NULL, q_none, NULL),
+        POST("/compose/*/pull", compose_action, PERM_COMPOSE_WRITE, ARG_PROJECT, NULL, NULL, q_none, NULL),
+        POST("/compose/*/restart", compose_action, PERM_COMPOSE_WRITE, ARG_PROJECT, NULL, NULL, q_none, NULL),
+        POST("/compose/*/build", compose_action, PERM_COMPOSE_WRITE, ARG_PROJECT, NULL, NULL, q_none, NULL),
 
         GET("/swarm/info", docker_passthrough, PERM_SWARM_READ, ARG_NONE, "GET", "/swarm", q_none, NULL),
         GET("/swarm/nodes", docker_passthrough, PERM_SWARM_READ, ARG_NONE, "GET", "/nodes", q_filters, NULL),

@@ -736,6 +736,60 @@ def test_compose_projects_from_labels(node, docker):
     assert "tkdemo" not in {p["name"] for p in get(node, "/compose/").json()}
 
 
+COMPOSE_YML = """\
+version: "2.4"
+services:
+  web:
+    image: local/busybox
+    command: ["sh", "-c", "echo up; trap 'exit 0' TERM; sleep 1000 & wait"]
+    network_mode: none
+    stop_signal: SIGKILL
+"""
+
+
+@pytest.mark.skipif(MODE != "system", reason="compose actions run in transient scopes: system layer only")
+def test_compose_up_list_down(node, docker):
+    d = Path("/srv/tk-compose")
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "compose.yml").write_text(COMPOSE_YML)
+    job = job_result(node, node.request("POST", P + "/compose/tkup/up", body=json.dumps({"file": str(d / "compose.yml")}),
+                                        headers={"Content-Type": "application/json"}))
+    assert job["status"] == "completed" and job["command"] == "up", job
+    r = get(node, "/compose/tkup")
+    assert r.status == 200, r
+    p = r.json()
+    assert p["status"] == "running(1)" and p["config_files"] == str(d / "compose.yml")
+    assert len(p["containers"]) == 1 and p["containers"][0]["Labels"]["com.docker.compose.service"] == "web"
+    assert p["containers"][0]["Id"] == docker.inspect(p["containers"][0]["Id"])["Id"]
+    assert "tkup" in {x["name"] for x in get(node, "/compose/").json()}
+    job = job_result(node, node.request("POST", P + "/compose/tkup/restart"))
+    assert job["status"] == "completed", job
+    job = job_result(node, node.request("POST", P + "/compose/tkup/down"))
+    assert job["status"] == "completed", job
+    assert get(node, "/compose/tkup").status == 404
+    assert "tkup" not in {x["name"] for x in get(node, "/compose/").json()}
+    assert docker.cli("ps", "-aq", "--filter", "label=com.docker.compose.project=tkup") == ""
+
+
+def test_compose_actions_are_checked_before_a_job(node, docker):
+    json_headers = {"Content-Type": "application/json"}
+    r = node.request("POST", P + "/compose/tkx/up", body='{"file": "/nonexistent/compose.yml"}', headers=json_headers)
+    assert r.status == 400 and "not found" in r.json()["error"], r
+    for body in ('{"file": "relative.yml"}', '{"file": "/a/../b.yml"}', '{"file": 1}', '{}', '[]'):
+        r = node.request("POST", P + "/compose/tkx/up", body=body, headers=json_headers)
+        assert r.status == 400, (body, r)
+    assert node.request("POST", P + "/compose/tkx/up").status == 400
+    assert node.request("POST", P + "/compose/tkx/up?file=relative").status == 400
+    r = node.request("POST", P + "/compose/tknone/down")
+    assert r.status == 404 and "tknone" in r.json()["error"]
+    assert node.request("POST", P + "/compose/tkx/exec").status == 404
+    assert node.request("POST", P + "/compose/Bad/down").status == 400
+    docker.configure(compose_write=False)
+    r = node.request("POST", P + "/compose/tkx/down")
+    assert r.status == 403 and "compose_write" in r.json()["error"]
+    assert node.request("POST", P + "/compose/tkx/down", src=READONLY).status == 403
+
+
 # ---- an Engine that is gone or stalled -----------------------------------------------------
 
 
