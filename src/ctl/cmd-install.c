@@ -4,12 +4,13 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "api.h"
 #include "args.h"
 #include "fileio.h"
+#include "json-util.h"
 #include "macro.h"
 #include "paths.h"
 #include "tool-install.h"
-
 
 static char *tools_dir(const char *dir) {
         char *d = NULL;
@@ -59,10 +60,17 @@ int cmd_install_tool(Ctx *c, int argc, char **argv) {
                 fprintf(c->err, "error: writing %s/%s.json: %s\n", dir, tool->name, strerror(-r));
                 return EXIT_FAILURE_LOCAL;
         }
-        if (c->opt->json)
-                fprintf(c->out, "{\"installed\": \"%s/%s.json\", \"name\": \"%s\", \"commands\": %zu}\n",
-                        dir, tool->name, tool->name, tool->n_commands);
-        else
+        if (c->opt->json) {
+                /* json-c, not printf: --dir may hold quotes, backslashes, control characters. */
+                _cleanup_(json_object_putp_) json_object *o = json_object_new_object();
+                _cleanup_free_ char *path = NULL;
+                if (!o || asprintf(&path, "%s/%s.json", dir, tool->name) < 0)
+                        return EXIT_FAILURE_LOCAL;
+                json_object_object_add(o, "installed", json_object_new_string(path));
+                json_object_object_add(o, "name", json_object_new_string(tool->name));
+                json_object_object_add(o, "commands", json_object_new_int64((int64_t) tool->n_commands));
+                print_json(c, o);
+        } else
                 fprintf(c->out, "installed %s %s (%zu command%s) as %s/%s.json\n", tool->name, tool->version,
                         tool->n_commands, tool->n_commands == 1 ? "" : "s", dir, tool->name);
         return 0;
@@ -93,9 +101,14 @@ int cmd_uninstall_tool(Ctx *c, int argc, char **argv) {
                 }
                 existed = false;
         }
-        if (c->opt->json)
-                fprintf(c->out, "{\"removed\": %s, \"path\": \"%s\"}\n", existed ? "true" : "false", path);
-        else
+        if (c->opt->json) {
+                _cleanup_(json_object_putp_) json_object *o = json_object_new_object();
+                if (!o)
+                        return EXIT_FAILURE_LOCAL;
+                json_object_object_add(o, "removed", json_object_new_boolean(existed));
+                json_object_object_add(o, "path", json_object_new_string(path));
+                print_json(c, o);
+        } else
                 fprintf(c->out, "%s %s\n", existed ? "removed" : "not installed:", path);
         return 0;
 }

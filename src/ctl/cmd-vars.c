@@ -125,9 +125,14 @@ static int vars_delete(Ctx *c, const char *path, const char *what) {
         r = api_do(c, &(HttpRequest) { .method = "DELETE", .path = path }, &resp);
         if (r != 0)
                 return r;
-        if (c->opt->json)
-                fprintf(c->out, "{\"deleted\": true}\n");
-        else
+        if (c->opt->json) {
+                /* The API answers 204 with no body: say what happened in JSON. */
+                _cleanup_(json_object_putp_) json_object *o = json_object_new_object();
+                if (!o)
+                        return EXIT_FAILURE_LOCAL;
+                json_object_object_add(o, "deleted", json_object_new_boolean(true));
+                print_json(c, o);
+        } else
                 fprintf(c->out, "%s deleted\n", what);
         return 0;
 }

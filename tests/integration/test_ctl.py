@@ -222,6 +222,30 @@ def test_install_tool_writes_atomically_and_uninstalls(node, tmp_path):
     assert "not installed" in ok(run(node, "uninstall-tool", "ctldemo")).stdout
 
 
+def test_install_tool_json_is_valid_for_any_path(node, tmp_path):
+    """--json output is built with json-c: a --dir with a quote, a backslash,
+    a newline and a tab still gives JSON that names it exactly."""
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(TOOL))
+    odd = tmp_path / 'we"ird\\dir\nwith\ttabs'
+    p = ok(run(node, "install-tool", "--dir", str(odd), str(f), glob=("--json",)))
+    js = json.loads(p.stdout)
+    assert js == {"installed": f"{odd}/ctldemo.json", "name": "ctldemo", "commands": 3}, p.stdout
+    assert (odd / "ctldemo.json").read_text() == f.read_text()
+    js = json.loads(ok(run(node, "uninstall-tool", "--dir", str(odd), "ctldemo", glob=("--json",))).stdout)
+    assert js == {"removed": True, "path": f"{odd}/ctldemo.json"}
+    js = json.loads(ok(run(node, "uninstall-tool", "--dir", str(odd), "ctldemo", glob=("--json",))).stdout)
+    assert js == {"removed": False, "path": f"{odd}/ctldemo.json"}
+
+
+def test_vars_delete_json(node):
+    ok(run(node, "vars", "set", "myapp", "ctljs", "K", "v"))
+    assert json.loads(ok(run(node, "vars", "delete", "myapp", "ctljs", "K", glob=("--json",))).stdout) == \
+        {"deleted": True}
+    assert json.loads(ok(run(node, "vars", "delete", "myapp", "ctljs", glob=("--json",))).stdout) == \
+        {"deleted": True}
+
+
 # --- exec and jobs (transient scopes: the real systemd) -------------------------
 
 @system_only
