@@ -45,7 +45,7 @@ int cmd_install_tool(Ctx *c, int argc, char **argv) {
         }
         r = tool_parse(data, size, &tool, &error);
         if (r >= 0)
-                r = tool_check_install(tool, &error);
+                r = tool_check_installable(tool, &error);
         if (r < 0) {
                 fprintf(c->err, "error: %s: %s\n", a.pos[0], error ?: strerror(-r));
                 fprintf(c->err, "hint: nothing was written; tailkitctl(1) lists the rules a tool file follows\n");

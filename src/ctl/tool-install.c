@@ -7,31 +7,23 @@
 #include "registry.h"
 #include "tool-install.h"
 
-static int fail(char **error, const char *fmt, const char *a, const char *b) {
-        return asprintf(error, fmt, a, b) < 0 ? -ENOMEM : -EBADMSG;
-}
+int tool_check_installable(const Tool *t, char **error) {
+        int r;
 
-int tool_check_install(const Tool *t, char **error) {
-        *error = NULL;
-        if (isempty(t->version))
-                return fail(error, "tool \"%s\": \"version\" must not be empty%s", t->name, "");
-        if (isempty(t->tsnet_host))
-                return fail(error, "tool \"%s\": \"tsnet_host\" must not be empty%s", t->name, "");
+        r = tool_check_install(t, error);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < t->n_commands; i++) {
                 const ToolCommand *c = &t->commands[i];
                 struct stat st;
-                int r;
 
-                if (isempty(c->acl_cap))
-                        return fail(error, "command \"%s\": \"acl_cap\" must not be empty%s", c->name, "");
-                if (c->timeout_ns == 0)
-                        return fail(error, "command \"%s\": \"timeout\" must be positive (nanoseconds)%s", c->name, "");
                 /* tailkitd's own rules first: they say more than "no such file". */
                 r = command_check(c, error);
                 if (r < 0)
                         return r;
                 if (stat(c->exec_parts[0], &st) < 0)
-                        return fail(error, "command \"%s\": exec_parts[0] %s does not exist", c->name, c->exec_parts[0]);
+                        return asprintf(error, "command \"%s\": exec_parts[0] %s does not exist",
+                                        c->name, c->exec_parts[0]) < 0 ? -ENOMEM : -EBADMSG;
         }
         return 0;
 }

@@ -11,10 +11,10 @@
 
 #include "toolfile.h"
 
-/* Install()'s rules on top of tool_parse(): version, tsnet_host, acl_cap
- * non-empty, timeout > 0, exec_parts[0] exists; then command_check(). 0, or
+/* tool_check_install() (Install()'s rules, toolfile.c), then per command
+ * the exec worker's command_check() and that exec_parts[0] exists. 0, or
  * -EBADMSG with *error (caller frees). */
-int tool_check_install(const Tool *t, char **error);
+int tool_check_installable(const Tool *t, char **error);
 
 /* Writes data as dir/<name>.json: temp file in dir, fsync, 0644, rename,
  * fsync dir. The directory is created (0755) if missing. */

@@ -264,6 +264,24 @@ int tool_parse(const char *data, size_t size, Tool **ret, char **error) {
         return 0;
 }
 
+int tool_check_install(const Tool *t, char **error) {
+        *error = NULL;
+        if (isempty(t->version))
+                return asprintf(error, "tool \"%s\": \"version\" must not be empty", t->name) < 0 ? -ENOMEM : -EBADMSG;
+        if (isempty(t->tsnet_host))
+                return asprintf(error, "tool \"%s\": \"tsnet_host\" must not be empty", t->name) < 0 ? -ENOMEM : -EBADMSG;
+        for (size_t i = 0; i < t->n_commands; i++) {
+                const ToolCommand *c = &t->commands[i];
+                if (isempty(c->acl_cap))
+                        return asprintf(error, "command \"%s\": \"acl_cap\" must not be empty", c->name) < 0
+                                ? -ENOMEM : -EBADMSG;
+                if (c->timeout_ns == 0)
+                        return asprintf(error, "command \"%s\": \"timeout\" must be positive (nanoseconds)", c->name) < 0
+                                ? -ENOMEM : -EBADMSG;
+        }
+        return 0;
+}
+
 int tool_load(int dir_fd, const char *filename, Tool **ret, char **error) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *data = NULL;

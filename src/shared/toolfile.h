@@ -64,6 +64,13 @@ bool tool_name_is_valid(const char *s);
  * number for JSON syntax errors (caller frees). */
 int tool_parse(const char *data, size_t size, Tool **ret, char **error);
 
+/* The rules tailkit.Install() adds on top of tool_parse() (seed-code-digest
+ * §4): non-empty version and tsnet_host, every command's acl_cap non-empty
+ * and timeout > 0. tailkitd itself loads files without them (the Go daemon
+ * did not re-validate); installers apply them. 0, or -EBADMSG with *error
+ * (caller frees). */
+int tool_check_install(const Tool *t, char **error);
+
 /* Reads and parses dir/filename (a regular file of at most TOOL_FILE_MAX). */
 int tool_load(int dir_fd, const char *filename, Tool **ret, char **error);
 

@@ -712,6 +712,53 @@ TEST(round_trips) {
                          "\"description\":\"quotes \\\" and \\\\ and\\nnewline\""));
 }
 
+/* tool_check_install: a file tailkitd loads may still be one Install() refuses. */
+static void expect_install_error(const char *json, const char *needle) {
+        Tool *t = parse_ok(json);
+        char *error = (char *) "sentinel";
+
+        ASSERT_INT_EQ(tool_check_install(t, &error), -EBADMSG);
+        ASSERT_NOT_NULL(error);
+        fprintf(stderr, "   %s\n", error);
+        ASSERT_CONTAINS(error, needle);
+        free(error);
+        tool_free(t);
+}
+
+#define CMD_CAP "\"acl_cap\":\"tailscale.com/cap/devbox\""
+
+TEST(check_install) {
+        Tool *t = parse_ok(devbox_json);
+        char *error = (char *) "sentinel";
+
+        ASSERT_INT_EQ(tool_check_install(t, &error), 0);
+        ASSERT_NULL(error);
+        /* Built in memory (not from JSON): a zero timeout is caught too. */
+        t->commands[1].timeout_ns = 0;
+        ASSERT_INT_EQ(tool_check_install(t, &error), -EBADMSG);
+        ASSERT_CONTAINS(error, "command \"restart-container\": \"timeout\" must be positive");
+        free(error);
+        tool_free(t);
+
+        /* No commands at all is still installable (Go's "commands": null). */
+        t = parse_ok("{\"name\":\"t\",\"version\":\"1\",\"tsnet_host\":\"h\",\"commands\":null}");
+        ASSERT_INT_EQ(tool_check_install(t, &error), 0);
+        tool_free(t);
+
+        expect_install_error("{\"name\":\"t\",\"tsnet_host\":\"h\",\"commands\":[{" CMD_OK "," CMD_CAP "}]}",
+                             "tool \"t\": \"version\" must not be empty");
+        expect_install_error("{\"name\":\"t\",\"version\":\"\",\"tsnet_host\":\"h\",\"commands\":[]}",
+                             "\"version\" must not be empty");
+        expect_install_error("{\"name\":\"t\",\"version\":\"1\",\"commands\":[]}",
+                             "tool \"t\": \"tsnet_host\" must not be empty");
+        expect_install_error(TOOL1(CMD_OK), "command \"c\": \"acl_cap\" must not be empty");
+        expect_install_error(TOOL1(CMD_OK ",\"acl_cap\":\"\""), "\"acl_cap\" must not be empty");
+        /* The first offending command is named. */
+        expect_install_error("{\"name\":\"t\",\"version\":\"1\",\"tsnet_host\":\"h\",\"commands\":["
+                             "{" CMD_OK "," CMD_CAP "},{\"name\":\"d\"," CMD_PARTS "," CMD_TIMEOUT "}]}",
+                             "command \"d\": \"acl_cap\"");
+}
+
 int main(void) {
         RUN(parse_devbox);
         RUN(parse_commands_null);
@@ -731,5 +778,6 @@ int main(void) {
         RUN(load_single);
         RUN(to_json);
         RUN(round_trips);
+        RUN(check_install);
         return 0;
 }
