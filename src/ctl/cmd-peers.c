@@ -5,7 +5,7 @@
 
 #include "api.h"
 #include "args.h"
-#include "localapi.h"
+#include "localapi-status.h"
 #include "macro.h"
 #include "table.h"
 

@@ -7,7 +7,7 @@
 #include "api.h"
 #include "fleet.h"
 #include "json-util.h"
-#include "localapi.h"
+#include "localapi-status.h"
 #include "macro.h"
 
 typedef struct NodeRun {

@@ -7,7 +7,7 @@
 #include "ctl.h"
 #include "fleet.h"
 #include "http.h"
-#include "localapi.h"
+#include "localapi-status.h"
 #include "macro.h"
 #include "node.h"
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 
-#include "localapi.h"
+#include "config.h"
+#include "localapi-status.h"
 #include "macro.h"
 #include "node.h"
+#include "paths.h"
 
 void target_done(Target *t) {
         free(t->name);
@@ -85,4 +87,17 @@ int target_resolve(const Options *opt, Target *ret) {
                 ret->host = TAKE_PTR(host);
         }
         return ret->name && ret->host ? 0 : EXIT_FAILURE_LOCAL;
+}
+
+char *localapi_default_socket(void) {
+        DaemonConfig cfg = {};
+        ConfigErrors errors = {};
+        char *s;
+
+        /* An unreadable or invalid tailkitd.conf still leaves the default. */
+        (void) daemon_config_load(config_dir(), &cfg, &errors);
+        s = strdup(cfg.tailscale_socket ?: "/var/run/tailscale/tailscaled.sock");
+        daemon_config_done(&cfg);
+        config_errors_done(&errors);
+        return s;
 }

@@ -13,3 +13,6 @@ int target_resolve(const Options *opt, Target *ret);
 
 /* Splits "host", "host:port", "[v6]:port", "v6" into host and port. */
 int parse_host_port(const char *spec, unsigned default_port, char **ret_host, unsigned *ret_port);
+
+/* The LocalAPI socket names and --all use: tailkitd.conf's [tailscale] socket. */
+char *localapi_default_socket(void);

@@ -4,11 +4,11 @@
 
 #include <curl/curl.h>
 
+#include "localapi.h"
 #include "macro.h"
 #include "whois.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
 
 Whois *whois_free(Whois *w) {
         if (!w)
@@ -151,114 +151,48 @@ int whois_format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_
         return n > 0 && (size_t) n < size ? 0 : -ENOBUFS;
 }
 
-typedef struct Body {
-        char *data;
-        size_t size;
-        bool overflow;
-} Body;
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
-        Body *b = userdata;
-        size_t n = size * nmemb;
-        char *p;
-
-        if (b->size + n > WHOIS_BODY_MAX) {
-                b->overflow = true;
-                return 0;   /* aborts the transfer */
-        }
-        p = realloc(b->data, b->size + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + b->size, ptr, n);
-        b->data = p;
-        b->size += n;
-        b->data[b->size] = 0;
-        return n;
-}
-
 int whois_global_init(void) {
         return curl_global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -EIO;
 }
 
 int whois_lookup(const char *socket_path, const char *addr, Whois **ret, char **detail) {
-        _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-        _cleanup_free_ char *url = NULL;
-        char errbuf[CURL_ERROR_SIZE] = "";
-        Body body = {};
-        long status = 0;
+        _cleanup_(localapi_reply_done) LocalApiReply reply = {};
+        _cleanup_free_ char *path = NULL;
         char *escaped;
-        CURLcode cc;
         int r;
 
         *detail = NULL;
-        curl = curl_easy_init();
-        if (!curl)
-                return -ENOMEM;
-
-        escaped = curl_easy_escape(curl, addr, 0);
+        escaped = curl_easy_escape(NULL, addr, 0);
         if (!escaped)
                 return -ENOMEM;
-        r = asprintf(&url, "http://local-tailscaled.sock/localapi/v0/whois?addr=%s", escaped);
+        r = asprintf(&path, "/localapi/v0/whois?addr=%s", escaped);
         curl_free(escaped);
         if (r < 0)
                 return -ENOMEM;
 
-        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) WHOIS_TIMEOUT_MS);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) WHOIS_TIMEOUT_MS);
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-
-        cc = curl_easy_perform(curl);
-        if (cc != CURLE_OK) {
-                free(body.data);
-                if (body.overflow) {
-                        *detail = strdup("response larger than 1 MiB");
-                        return -EBADMSG;
-                }
-                if (cc == CURLE_OPERATION_TIMEDOUT) {
-                        *detail = strdup("no answer within 2 s");
-                        return -ETIMEDOUT;
-                }
-                if (cc == CURLE_COULDNT_CONNECT) {
-                        /* Tell a missing socket (not running) from a stale one. */
-                        long os_errno = 0;
-                        curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-                        if (os_errno > 0) {
-                                if (asprintf(detail, "cannot connect: %s", strerror((int) os_errno)) < 0)
-                                        *detail = NULL;
-                                return os_errno == ENOENT ? -ENOENT : -ECONNREFUSED;
-                        }
-                        *detail = strdup("cannot connect");
-                        return -ECONNREFUSED;
-                }
-                *detail = strdup(errbuf[0] ? errbuf : curl_easy_strerror(cc));
-                return -EPROTO;
+        r = localapi_get(socket_path, path, WHOIS_TIMEOUT_MS, WHOIS_BODY_MAX, &reply, detail);
+        if (r == -EFBIG) {
+                /* Too big to be a whois answer: a malformed one. */
+                free(*detail);
+                *detail = strdup("response larger than 1 MiB");
+                return -EBADMSG;
         }
+        if (r < 0)
+                return r;
 
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 404) {
-                free(body.data);
+        if (reply.status == 404)
                 return -ENXIO;
-        }
-        if (status != 200) {
+        if (reply.status != 200) {
                 /* The LocalAPI's error text is short plain text; keep its first line. */
-                char *nl = body.data ? strchr(body.data, '\n') : NULL;
+                char *nl = reply.body ? strchr(reply.body, '\n') : NULL;
                 if (nl)
                         *nl = 0;
-                if (asprintf(detail, "HTTP %ld: %.200s", status, strempty(body.data)) < 0)
+                if (asprintf(detail, "HTTP %ld: %.200s", reply.status, strempty(reply.body)) < 0)
                         *detail = NULL;
-                free(body.data);
                 return -EPROTO;
         }
 
-        r = whois_parse(strempty(body.data), body.size, ret);
-        free(body.data);
+        r = whois_parse(strempty(reply.body), reply.size, ret);
         if (r == -EBADMSG)
                 *detail = strdup("malformed whois response");
         return r;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The local tailscaled's peer list: GET /localapi/v0/status over its unix
- * socket (Host local-tailscaled.sock, as whois.c asks), parsed leniently. */
+/* The local tailscaled's peer list: GET /localapi/v0/status through
+ * localapi_get() (the same transport as whois.c), parsed leniently.
+ * tailkitctl names nodes and fans out (--all) with it. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +38,3 @@ int localapi_parse_status(const char *body, size_t len, PeerList *ret);
 /* The peer called name: HostName, the first label of DNSName, or
  * "tailkitd-<name>" (the Go client's naming). NULL if none. */
 const Peer *peer_list_find(const PeerList *l, const char *name);
-
-/* The default LocalAPI socket: tailkitd.conf's [tailscale] socket. */
-char *localapi_default_socket(void);

@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-#include <curl/curl.h>
-
-#include "api.h"
-#include "config.h"
 #include "json-util.h"
+#include "localapi-status.h"
 #include "localapi.h"
 #include "macro.h"
-#include "paths.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
+/* Lenient getters: a missing key or another type reads as absent. */
+static json_object *get(json_object *o, const char *key) {
+        json_object *v = NULL;
+        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+                return NULL;
+        return v;
+}
+
+static const char *get_str(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static bool get_true(json_object *o, const char *key) {
+        json_object *v = get(o, key);
+        return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
 
 static void peer_done(Peer *p) {
         free(p->hostname);
@@ -33,17 +45,17 @@ static char *dup_or_null(const char *s) {
 }
 
 static int parse_peer(json_object *o, Peer *p) {
-        json_object *ips = json_get(o, "TailscaleIPs"), *tags = json_get(o, "Tags");
-        const char *dns = json_str(o, "DNSName");
+        json_object *ips = get(o, "TailscaleIPs"), *tags = get(o, "Tags");
+        const char *dns = get_str(o, "DNSName");
 
         *p = (Peer) {};
-        p->hostname = strdup(json_str(o, "HostName") ?: "");
+        p->hostname = strdup(get_str(o, "HostName") ?: "");
         p->dns_name = strdup(dns ?: "");
         if (!p->hostname || !p->dns_name)
                 return -ENOMEM;
         if (endswith(p->dns_name, "."))
                 p->dns_name[strlen(p->dns_name) - 1] = 0;
-        p->online = json_true(o, "Online");
+        p->online = get_true(o, "Online");
         if (ips && json_object_is_type(ips, json_type_array)) {
                 for (size_t i = 0; i < json_object_array_length(ips); i++) {
                         const char *ip = json_object_get_string(json_object_array_get_idx(ips, i));
@@ -86,9 +98,9 @@ int localapi_parse_status(const char *body, size_t len, PeerList *ret) {
                 return r;
         if (!json_object_is_type(root, json_type_object))
                 return -EBADMSG;
-        l.backend_state = dup_or_null(json_str(root, "BackendState"));
-        l.self_hostname = dup_or_null(json_str(json_get(root, "Self"), "HostName"));
-        peers = json_get(root, "Peer");
+        l.backend_state = dup_or_null(get_str(root, "BackendState"));
+        l.self_hostname = dup_or_null(get_str(get(root, "Self"), "HostName"));
+        peers = get(root, "Peer");
         if (peers && json_object_is_type(peers, json_type_object)) {
                 l.peers = calloc(json_object_object_length(peers) ?: 1, sizeof(Peer));
                 if (!l.peers)
@@ -109,64 +121,21 @@ int localapi_parse_status(const char *body, size_t len, PeerList *ret) {
         return 0;
 }
 
-typedef struct Buf {
-        char *data;
-        size_t size;
-        bool too_large;
-} Buf;
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
-        Buf *b = userdata;
-        size_t n = size * nmemb;
-        char *nd;
-
-        if (n > LOCALAPI_STATUS_MAX - b->size) {
-                b->too_large = true;
-                return 0;
-        }
-        nd = realloc(b->data, b->size + n + 1);
-        if (!nd)
-                return 0;
-        b->data = nd;
-        memcpy(b->data + b->size, data, n);
-        b->size += n;
-        b->data[b->size] = 0;
-        return n;
-}
-
 int localapi_status(const char *socket_path, PeerList *ret, char **error) {
-        _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-        _cleanup_free_ char *body = NULL;
-        Buf b = {};
-        long status = 0;
-        CURLcode code;
+        _cleanup_(localapi_reply_done) LocalApiReply reply = {};
+        _cleanup_free_ char *detail = NULL;
         int r;
 
         *error = NULL;
-        curl = curl_easy_init();
-        if (!curl)
-                return -ENOMEM;
-        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
-        /* The LocalAPI answers only Host local-tailscaled.sock (reference §1.2). */
-        curl_easy_setopt(curl, CURLOPT_URL, "http://local-tailscaled.sock/localapi/v0/status");
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, LOCALAPI_TIMEOUT_MS);
-        curl_easy_setopt(curl, CURLOPT_PROXY, "");
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-        code = curl_easy_perform(curl);
-        body = b.data;
-        if (b.too_large)
-                return asprintf(error, "the LocalAPI status is larger than %u bytes", LOCALAPI_STATUS_MAX) < 0
-                        ? -ENOMEM : -EFBIG;
-        if (code != CURLE_OK)
-                return asprintf(error, "tailscaled's LocalAPI at %s: %s", socket_path, curl_easy_strerror(code)) < 0
-                        ? -ENOMEM : -ECONNREFUSED;
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (status != 200)
-                return asprintf(error, "tailscaled's LocalAPI at %s answered HTTP %ld", socket_path, status) < 0
+        r = localapi_get(socket_path, "/localapi/v0/status", LOCALAPI_TIMEOUT_MS, LOCALAPI_STATUS_MAX, &reply, &detail);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return asprintf(error, "tailscaled's LocalAPI at %s: %s", socket_path, strna(detail)) < 0 ? -ENOMEM : r;
+        if (reply.status != 200)
+                return asprintf(error, "tailscaled's LocalAPI at %s answered HTTP %ld", socket_path, reply.status) < 0
                         ? -ENOMEM : -EPROTO;
-        r = localapi_parse_status(body ?: "", b.size, ret);
+        r = localapi_parse_status(strempty(reply.body), reply.size, ret);
         if (r == -EBADMSG)
                 return asprintf(error, "tailscaled's LocalAPI status is not the expected JSON") < 0 ? -ENOMEM : r;
         return r;
@@ -187,17 +156,4 @@ const Peer *peer_list_find(const PeerList *l, const char *name) {
                         return &l->peers[i];
         }
         return NULL;
-}
-
-char *localapi_default_socket(void) {
-        DaemonConfig cfg = {};
-        ConfigErrors errors = {};
-        char *s;
-
-        /* An unreadable or invalid tailkitd.conf still leaves the default. */
-        (void) daemon_config_load(config_dir(), &cfg, &errors);
-        s = strdup(cfg.tailscale_socket ?: "/var/run/tailscale/tailscaled.sock");
-        daemon_config_done(&cfg);
-        config_errors_done(&errors);
-        return s;
 }
