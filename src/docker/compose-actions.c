@@ -219,6 +219,7 @@ int compose_action(Request *r) {
         }
         char *env[] = { host, NULL };
         JobSpec spec = {
+                .feature = "docker",
                 .tool = "docker",
                 .command = action,
                 .caller = request_caller_name(r),

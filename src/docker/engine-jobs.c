@@ -191,6 +191,7 @@ static int start_engine_job(Request *r, const char *command, char *path, const c
         j->progress = progress;
 
         JobSpec spec = {
+                .feature = "docker",
                 .tool = "docker",
                 .command = command,
                 .caller = request_caller_name(r),

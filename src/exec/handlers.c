@@ -147,20 +147,41 @@ static int job_not_found(Request *r) {
  * the jobs its node started (by stable ID: a node picks its own name), and
  * someone else's job is "not found", so write does not tell which ids exist.
  * Without either, 403 before any lookup. */
+/* Jobs of every integration are polled and cancelled here. Who may:
+ * tailkitd-exec read (poll) or write (cancel) for any job; the caller that
+ * started a job (its node's stable ID) with write on the job's integration
+ * (tailkitd-exec for commands, tailkitd-systemd for unit jobs, …). A caller
+ * with no write cap among them gets 403 before any lookup; a caller who may
+ * not see a job gets 404, as for one that does not exist. */
+static const char *const job_features[] = { "exec", "files", "systemd", "docker" };
+
+static bool may_start_jobs(Request *r) {
+        for (size_t i = 0; i < ELEMENTSOF(job_features); i++)
+                if (request_has_feature_cap(r, job_features[i], CAP_WRITE))
+                        return true;
+        return false;
+}
+
+static bool started_it(Request *r, const JobRead *job) {
+        return !isempty(job->caller_id) && r->caller && streq_ptr(job->caller_id, r->caller->stable_id) &&
+               request_has_feature_cap(r, job->feature, CAP_WRITE);
+}
+
 int exec_job_get(Request *r) {
         _cleanup_(job_read_done) JobRead job = { .stdout_fd = -1, .stderr_fd = -1 };
         bool can_read = request_has_cap(r, CAP_READ);
         int e;
 
-        if (!can_read && !request_has_cap(r, CAP_WRITE))
+        if (!can_read && !may_start_jobs(r))
                 return reply_error(r, 403, "caller lacks the tailkitd-exec read capability",
-                                   "polling needs tailkitd-exec read (any job) or write (the jobs the caller started)");
+                                   "polling needs tailkitd-exec read (any job), or write on the integration "
+                                   "that ran the job (the jobs the caller started)");
         e = job_read(r->args[0], &job);
         if (e == -ENOENT)
                 return job_not_found(r);
         if (e < 0)
                 return e;
-        if (!can_read && (isempty(job.caller_id) || !r->caller || !streq_ptr(job.caller_id, r->caller->stable_id)))
+        if (!can_read && !started_it(r, &job))
                 return job_not_found(r);
         return reply_job(r, &job);
 }
@@ -169,6 +190,19 @@ int exec_job_delete(Request *r) {
         json_object *o;
         int e;
 
+        if (!request_has_cap(r, CAP_WRITE)) {
+                _cleanup_(job_read_done) JobRead job = { .stdout_fd = -1, .stderr_fd = -1 };
+
+                if (!may_start_jobs(r))
+                        return reply_error(r, 403, "caller lacks the tailkitd-exec write capability",
+                                           "cancelling needs tailkitd-exec write (any job), or write on the "
+                                           "integration that ran the job (the jobs the caller started)");
+                e = job_read(r->args[0], &job);
+                if (e == -ENOENT || (e >= 0 && !started_it(r, &job)))
+                        return job_not_found(r);
+                if (e < 0)
+                        return e;
+        }
         e = job_cancel(r->args[0]);
         if (e == -ENOENT)
                 return job_not_found(r);

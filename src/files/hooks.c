@@ -98,6 +98,7 @@ int files_hooks_start(Request *r, const FilesRule *rule, const char *path, char 
         }
         char *env[] = { env0, NULL };
         JobSpec spec = {
+                .feature = "files",
                 .tool = "files",
                 .command = "post_recv",
                 .caller = request_caller_name(r),

@@ -350,6 +350,7 @@ static int record_new(const char *id, const JobSpec *spec, const char *unit, jso
                 return r;
         }
         json_object_object_add(rec, "job_id", json_object_new_string(id));
+        json_object_object_add(rec, "feature", json_object_new_string(spec->feature ?: "exec"));
         json_object_object_add(rec, "tool", json_object_new_string(spec->tool));
         json_object_object_add(rec, "command", json_object_new_string(spec->command));
         /* The name is for people; who may poll is decided by the stable ID. */
@@ -678,6 +679,7 @@ void job_read_done(JobRead *j) {
         if (j->stderr_fd >= 0)
                 close(j->stderr_fd);
         free(j->caller_id);
+        free(j->feature);
         *j = (JobRead) { .stdout_fd = -1, .stderr_fd = -1 };
 }
 
@@ -741,7 +743,8 @@ int job_read(const char *id, JobRead *ret) {
         open_output(dir, "stdout", &j.stdout_fd, &j.stdout_size);
         open_output(dir, "stderr", &j.stderr_fd, &j.stderr_size);
         j.caller_id = strdup(strempty(json_get_str(v.rec, "caller_id")));
-        if (!j.caller_id)
+        j.feature = strdup(json_get_str(v.rec, "feature") ?: "exec");
+        if (!j.caller_id || !j.feature)
                 return -ENOMEM;
         *ret = j;
         j = (JobRead) { .stdout_fd = -1, .stderr_fd = -1 };

@@ -57,6 +57,10 @@ typedef struct JobStep {
 } JobStep;
 
 typedef struct JobSpec {
+        /* The integration whose cap lets the caller that started the job poll
+         * and cancel it without tailkitd-exec: "files", "systemd", "docker";
+         * NULL: "exec". */
+        const char *feature;
         const char *tool;               /* what the job shows as "tool" and */
         const char *command;            /* "command": "files" + "post_recv", … */
         const char *caller;             /* the node's name, for people and logs */
@@ -90,6 +94,7 @@ typedef struct JobRead {
         int stdout_fd, stderr_fd;       /* -1 when there is no output yet */
         uint64_t stdout_size, stderr_size;
         char *caller_id;                /* stable ID of the node that started it */
+        char *feature;                  /* see JobSpec */
 } JobRead;
 
 /* -ENOENT for an unknown (or evicted) id. */

@@ -217,6 +217,10 @@ bool request_has_cap(Request *r, CapAccess access) {
                                        w.def->name, access);
 }
 
+bool request_has_feature_cap(Request *r, const char *feature, CapAccess access) {
+        return r->caller && caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains, feature, access);
+}
+
 bool request_has_named_cap(Request *r, const char *name) {
         return r->caller && caps_has(r->caller->capmap, name);
 }

@@ -102,6 +102,9 @@ const char *request_caller_name(Request *r);
 /* Whether the caller holds this worker's tailkitd-<feature> cap for access
  * (for handlers whose route is CAP_NONE and decide themselves). */
 bool request_has_cap(Request *r, CapAccess access);
+/* Whether the caller holds tailkitd-<feature> for access (another
+ * integration's cap: exec serves every integration's jobs). */
+bool request_has_feature_cap(Request *r, const char *feature, CapAccess access);
 /* Whether the caller's CapMap has the named capability at all. */
 bool request_has_named_cap(Request *r, const char *name);
 

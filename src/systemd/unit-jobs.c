@@ -186,6 +186,7 @@ static int unit_job(Request *r, const char *method, const char *action) {
         }
 
         JobSpec spec = {
+                .feature = "systemd",
                 .tool = "systemd",
                 .command = action,
                 .caller = request_caller_name(r),

@@ -289,6 +289,15 @@ def fixtures():
                        "tailscale.com/cap/tailkitd-exec": [{"write": True}]}),
         ["127.0.0.13"])
 
+    # 127.0.0.14: may control systemd units, nothing of exec: it polls and
+    # cancels the unit jobs it started through /exec/jobs (the starter rule
+    # with the job's own integration cap).
+    kay = user(6042118831391, "kay@example.com", "Kay Example")
+    n = simple_node(14, "unit-box", "unit-box", "2025-08-04T08:00:00.4Z", user_id=kay["ID"])
+    out["systemd-write-only.json"] = (
+        whois(n, kay, {"tailscale.com/cap/tailkitd-systemd": [{"read": True, "write": True}]}),
+        ["127.0.0.14"])
+
     result = {}
     for fname, (obj, lookups) in out.items():
         keys = list(lookups)

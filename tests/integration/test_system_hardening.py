@@ -195,7 +195,8 @@ def test_the_shared_sandbox_applies_to_workers_and_exec_opts_out(node):
     assert "cap_sys_admin" in prop(exec_unit, "CapabilityBoundingSet")
     # No sandbox block written out in more than one worker drop-in.
     dropins = sorted(Path("/usr/lib/systemd/system").glob("tailkitd@*.service.d/*.conf"))
-    with_protect = [p for p in dropins if "ProtectSystem=strict" in p.read_text()]
+    with_protect = [p for p in dropins
+                    if any(l.strip() == "ProtectSystem=strict" for l in p.read_text().splitlines())]
     assert [p.parent.name for p in with_protect] == ["tailkitd@.service.d"], with_protect
 
 

@@ -295,6 +295,37 @@ def test_start_stop_restart_reload_jobs(node, make_unit):
     assert sh("systemctl", "is-active", unit, check=False) == "inactive"
 
 
+UNIT_OPERATOR = "127.0.0.14"   # tailkitd-systemd read+write, nothing of exec
+EXEC_WRITER = "127.0.0.13"     # tailkitd-exec write only
+
+
+@system_only
+def test_the_starter_polls_and_cancels_its_unit_jobs_with_the_systemd_cap(node, make_unit):
+    """/exec/jobs serves every integration's jobs: the caller that started a
+    unit job polls it with tailkitd-systemd write alone; others who may not
+    see it get 404 (as for a missing job), a peer without caps 403."""
+    unit = make_unit(SLEEPER)
+    r = node.request("POST", f"{BASE}/units/{unit}/start", src=UNIT_OPERATOR)
+    assert r.status == 202, r
+    job_id = r.json()["job_id"]
+
+    def done():
+        r = node.get(f"/exec/jobs/{job_id}", src=UNIT_OPERATOR)
+        assert r.status == 200, r
+        return r.json() if r.json()["status"] != "running" else None
+    job = wait_for(done, timeout=30, interval=0.1, what="the unit job")
+    assert job["status"] == "completed" and job["tool"] == "systemd", job
+    assert node.get(f"/exec/jobs/{job_id}", src=EXEC_WRITER).status == 404
+    assert node.get(f"/exec/jobs/{job_id}", src=NOCAPS).status == 403
+    assert node.get(f"/exec/jobs/{job_id}", src=USER).status == 200      # exec read: any job
+    # Cancelling: the starter reaches the job (409: it already finished);
+    # another caller with some write cap sees nothing.
+    assert node.request("DELETE", f"/exec/jobs/{job_id}", src=UNIT_OPERATOR).status == 409
+    assert node.request("DELETE", f"/exec/jobs/{job_id}", src=EXEC_WRITER).status == 409  # exec write: any job
+    assert node.request("DELETE", f"/exec/jobs/{job_id}", src=READONLY).status == 403
+    assert node.request("DELETE", f"/exec/jobs/{job_id}", src=NOCAPS).status == 403
+
+
 @system_only
 def test_a_unit_that_fails_to_start_makes_a_failed_job(node, make_unit):
     unit = make_unit("""\
