@@ -427,6 +427,114 @@ def test_docker_answers_or_names_the_integration(node):
         assert p.returncode == EXIT["unavailable"] and "hint:" in p.stderr, p
 
 
+# --- docker against a real Engine ------------------------------------------------
+# test_docker.py's dockerd (private on the host, docker.service in the
+# container) and its docker.toml fixture, not a copy of them.
+
+from test_docker import IMAGE, docker, dockerd_usable, engine  # noqa: E402,F401 (fixtures)
+
+needs_dockerd = pytest.mark.skipif(not dockerd_usable(),
+                                   reason="needs dockerd, the docker CLI and busybox-static (scripts/install-deps.sh)")
+
+
+def rows(table):
+    header, *rest = table.splitlines()
+    return header.split(), rest
+
+
+def fields(table):
+    """A FIELD VALUE table as a dict (empty values too)."""
+    header, lines = rows(table)
+    assert header == ["FIELD", "VALUE"], table
+    return {k: v.strip() for k, _, v in (l.partition(" ") for l in lines)}
+
+
+@needs_dockerd
+def test_docker_containers_inspect_logs_stats(node, docker):
+    cid = docker.run("tk-ctl", "sh", "-c", "echo ctl-out; echo ctl-err >&2; trap 'exit 0' TERM; sleep 1000 & wait")
+    stopped = docker.cli("create", "--network", "none", "--name", "tk-ctl-created", IMAGE, "true")
+    wait_for(lambda: docker.logs("tk-ctl").count("\n") == 2, what="the container's output")
+    for verb in ("ps", "containers"):
+        table, js = both(node, "docker", verb)
+        assert {cid, stopped} <= {c["Id"] for c in js}
+        header, lines = rows(table)
+        assert header == ["Id", "Names", "Image", "State", "Status"], table
+        row = next(l for l in lines if l.startswith(cid[:12])).split()
+        assert row[1:4] == ["tk-ctl", IMAGE, "running"], row
+        row = next(l for l in lines if l.startswith(stopped[:12])).split()
+        assert row[1:4] == ["tk-ctl-created", IMAGE, "created"], row
+
+    table, js = both(node, "docker", "inspect", "tk-ctl")
+    assert js["Id"] == cid == docker.inspect("tk-ctl")["Id"] and js["State"]["Running"] is True
+    f = fields(table)
+    assert f["Id"] == cid and f["Name"] == "/tk-ctl" and f["Path"] == "sh" and "AppArmorProfile" in f, f
+
+    table, js = both(node, "docker", "logs", "tk-ctl")
+    assert sorted(table.splitlines()) == ["ctl-err", "ctl-out"] and js == {"logs": table}
+    assert ok(run(node, "docker", "logs", "tk-ctl", "-n", "1")).stdout == table.splitlines(True)[-1]
+
+    table, js = both(node, "docker", "stats", "tk-ctl", timeout=60)
+    assert js["id"] == cid and js["name"] == "/tk-ctl" and "memory_stats" in js
+    f = fields(table)
+    assert f["id"] == cid and f["name"] == "/tk-ctl", f
+
+    p = run(node, "docker", "inspect", "tk-ctl-nosuch")
+    assert p.returncode == EXIT["not_found"] and "No such container: tk-ctl-nosuch" in p.stderr, p
+    docker.cli("rm", "-f", "tk-ctl", "tk-ctl-created")
+
+
+@needs_dockerd
+def test_docker_images(node, docker):
+    table, js = both(node, "docker", "images")
+    image = next(i for i in js if f"{IMAGE}:latest" in (i.get("RepoTags") or []))
+    assert image["Id"] == docker.inspect(IMAGE)["Id"]
+    header, lines = rows(table)
+    assert header == ["Id", "RepoTags", "Size"], table
+    row = next(l for l in lines if l.startswith(image["Id"].removeprefix("sha256:")[:12])).split()
+    assert row[1] == f"{IMAGE}:latest" and row[3] in ("KiB", "MiB"), row
+
+
+def running(docker, name):
+    return docker.inspect(name)["State"]["Running"]
+
+
+@needs_dockerd
+def test_docker_stop_start_are_jobs(node, docker):
+    docker.run("tk-ctl-life")
+    # Accepted, not waited for: the job id (the Engine does the rest).
+    out = ok(run(node, "docker", "stop", "tk-ctl-life")).stdout
+    assert out.startswith("job ") and out.endswith(" accepted\n") and len(out.split()[1]) == 26, out
+    wait_for(lambda: not running(docker, "tk-ctl-life"), what="the container to stop")
+    js = json.loads(ok(run(node, "docker", "start", "tk-ctl-life", glob=("--json",))).stdout)
+    assert js["status"] == "accepted" and len(js["job_id"]) == 26, js
+    wait_for(lambda: running(docker, "tk-ctl-life"), what="the container to start")
+    for action in ("start", "stop", "restart"):
+        p = run(node, "docker", action, "tk-ctl-none", "--wait")
+        assert p.returncode == EXIT["not_found"] and "No such container" in p.stderr, (action, p)
+    docker.cli("rm", "-f", "tk-ctl-life")
+
+
+@system_only
+@needs_dockerd
+def test_docker_stop_start_wait(node, docker):
+    """--wait polls the job (served by the exec worker) to its end."""
+    docker.run("tk-ctl-wait")
+    out = ok(run(node, "docker", "stop", "tk-ctl-wait", "--wait")).stdout
+    assert out == "stop tk-ctl-wait: done\n", out
+    assert not running(docker, "tk-ctl-wait")
+    js = json.loads(ok(run(node, "docker", "start", "tk-ctl-wait", "--wait", glob=("--json",))).stdout)
+    assert js["status"] == "completed" and js["tool"] == "docker" and js["command"] == "start", js
+    assert js["stdout"] == "start tk-ctl-wait: done\n" and running(docker, "tk-ctl-wait")
+    # Already running: the Engine's 304, a job that completed doing nothing.
+    out = ok(run(node, "docker", "start", "tk-ctl-wait", "--wait")).stdout
+    assert "already in that state" in out, out
+    js = json.loads(ok(run(node, "docker", "restart", "tk-ctl-wait", "--wait", glob=("--json",))).stdout)
+    assert js["status"] == "completed" and running(docker, "tk-ctl-wait"), js
+    table, js = both(node, "job", js["job_id"])
+    assert js["command"] == "restart" and "completed" in table
+    docker.cli("rm", "-f", "tk-ctl-wait")
+
+
 # --- fleet -----------------------------------------------------------------------
 
 class Forwarder:
