@@ -29,13 +29,14 @@ readonly SUITE=bookworm
 readonly VARIANT=minbase
 readonly STAMP_NAME=.tailkitd-test-stamp
 # Bump when the post-debootstrap configuration below changes.
-readonly RECIPE_VERSION=2
+readonly RECIPE_VERSION=3
 readonly PACKAGES=(
     systemd systemd-sysv dbus libpam-systemd procps iproute2
     python3 python3-pytest python3-requests
     libmicrohttpd12 libjson-c5 libinih1 libcurl4 libmnl0 libpcre2-8-0
     curl ca-certificates busybox-static
     docker.io docker-compose
+    prometheus prometheus-node-exporter systemd-journal-remote
 )
 
 log() { printf 'rootfs.sh: %s\n' "$*" >&2; }
@@ -187,6 +188,13 @@ configure_rootfs() {
         ' "ip-forward": false, "debug": true}' >"$r/etc/docker/daemon.json"
     chroot "$r" systemctl disable docker.service docker.socket containerd.service >/dev/null 2>&1 \
         || die "cannot disable docker in $r"
+    # The ecosystem's clients and peers (test_prometheus.py,
+    # test_journal_export.py, the benches) are started by the tests that use
+    # them: off at boot, so no other suite pays for a Prometheus or an
+    # exporter. journal-gatewayd stays a socket (it costs nothing idle).
+    chroot "$r" systemctl disable prometheus.service prometheus-node-exporter.service \
+        systemd-journal-remote.socket systemd-journal-upload.service >/dev/null 2>&1 \
+        || die "cannot disable prometheus, node exporter, journal-remote in $r"
     # Nothing downloaded is needed any more.
     chroot "$r" apt-get clean
     rm -rf "$r/var/lib/apt/lists/"*
