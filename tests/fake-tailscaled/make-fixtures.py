@@ -298,6 +298,28 @@ def fixtures():
         whois(n, kay, {"tailscale.com/cap/tailkitd-systemd": [{"read": True, "write": True}]}),
         ["127.0.0.14"])
 
+    # ---- the permission matrix's callers (tests/integration/test_matrix.py) ----
+
+    # 127.0.0.15: write without read on every feature: GETs are 403.
+    lee = user(6042118831402, "lee@example.com", "Lee Example")
+    n = simple_node(15, "push-box", "push-box", "2025-08-05T08:00:00.5Z", user_id=lee["ID"])
+    out["write-only.json"] = (
+        whois(n, lee, every_feature("tailscale.com", [{"write": True}])), ["127.0.0.15"])
+
+    # 127.0.0.16: every feature granted, each with one malformed element: a
+    # malformed element makes the whole cap deny (SPEC §1.3).
+    mia = user(6042118831513, "mia@example.com", "Mia Example")
+    n = simple_node(16, "bent-box", "bent-box", "2025-08-06T08:00:00.6Z", user_id=mia["ID"])
+    out["malformed-every-cap.json"] = (
+        whois(n, mia, every_feature("tailscale.com", [{"read": True, "write": True}, "oops"])), ["127.0.0.16"])
+
+    # 127.0.0.17: read+write on every feature, under a domain tailkitd.conf
+    # does not list: no cap at all.
+    ned = user(6042118831624, "ned@example.com", "Ned Example")
+    n = simple_node(17, "foreign-box", "foreign-box", "2025-08-07T08:00:00.7Z", user_id=ned["ID"])
+    out["unlisted-domain.json"] = (
+        whois(n, ned, every_feature("unlisted.example.org", [{"read": True, "write": True}])), ["127.0.0.17"])
+
     result = {}
     for fname, (obj, lookups) in out.items():
         keys = list(lookups)
