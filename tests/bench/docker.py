@@ -100,8 +100,11 @@ def main():
     ids = setup()
     cid = ids[0][:12]
     rows = []
-    for what, path, n in (("GET /containers", "/containers/json?all=1", N_LIST),
-                          ("GET /containers/{id}/stats", f"/containers/{cid}/stats?stream=false", N_STATS)):
+    cases = [("GET /containers", "/containers/json?all=1", N_LIST),
+             ("GET /containers/{id}/stats", f"/containers/{cid}/stats?stream=false", N_STATS)]
+    if os.environ.get("BENCH_DOCKER_ONLY_LIST"):
+        cases = cases[:1]       # tests/bench/run's row
+    for what, path, n in cases:
         mine = path.replace("/containers/json?all=1", "/containers").replace("?stream=false", "")
         t = measure(tailkitd, mine, n)
         c = measure(curl_direct, path, n)
@@ -118,6 +121,9 @@ def main():
         rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
         print(f"docker worker RSS: {int(rss) / 1024:.1f} MiB")
     print(json.dumps({w: {"tailkitd_ms": t[0], "curl_ms": c[0], "python_ms": p[0]} for w, n, t, c, p in rows}))
+    # For tests/bench/run (bench.py): GET /containers, tailkitd "a", curl "b".
+    _, _, t, c, p = rows[0]
+    print("BENCH_JSON", json.dumps({"a": t[0], "b": c[0], "a_p90": t[1], "b_p90": c[1], "python_ms": p[0]}))
 
 
 if __name__ == "__main__":

@@ -109,6 +109,9 @@ def main():
               f"anyway); first: {bad[0]['status']} exit_code {bad[0]['exit_code']} error {bad[0].get('error')!r}")
     if before != after:
         print("note: the exec worker was re-activated during the exec samples (some include a cold start)")
+    # For tests/bench/run (bench.py): tailkitd is "a", the peer "b".
+    print("BENCH_JSON", json.dumps({"a": e_med, "b": p_med, "a_p99": e_p99, "b_p99": p_p99,
+                                    "job_ms": j_med, "not_completed": len(bad), "reactivated": before != after}))
 
 
 if __name__ == "__main__":

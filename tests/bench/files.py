@@ -15,6 +15,7 @@ and tailkitd.slice get MemoryMax room for the file while this runs.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -102,7 +103,7 @@ def main():
                 f.write(block)
         want = sha256_of(src)
         rows = []
-        for run in range(3):
+        for run in range(int(os.environ.get("BENCH_FILES_RUNS", "3"))):
             cp_up = timed_cp(src, BASE / "cp-copy.bin")
             up = upload(src, RULE / "up.bin")
             assert sha256_of(RULE / "up.bin") == want
@@ -121,6 +122,12 @@ def main():
               f"{statistics.median(c / u for c, u, _, _ in rows):.2f}, download "
               f"{statistics.median(c / d for _, _, c, d in rows):.2f}")
         print(f"worker peak RSS {peak_rss_mib():.1f} MiB (VmHWM), sha256 identical both ways")
+        # For tests/bench/run (bench.py): throughput ratios tailkitd / cp.
+        print("BENCH_JSON", json.dumps({
+            "up": statistics.median(c / u for c, u, _, _ in rows), "down": statistics.median(c / d for _, _, c, d in rows),
+            "up_mibs": statistics.median(mib / u for _, u, _, _ in rows),
+            "down_mibs": statistics.median(mib / d for _, _, _, d in rows),
+            "cp_mibs": statistics.median(mib / c for c, _, _, _ in rows), "peak_rss_mib": peak_rss_mib()}))
     finally:
         if saved is None:
             TOML.unlink()

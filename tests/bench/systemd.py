@@ -101,6 +101,7 @@ def main():
         print(f"journal lines={LINES}: tailkitd {tk_n} entries, median {tk_m * 1000:.1f} ms, "
               f"{tk_n / tk_m:,.0f} entries/s; journal-gatewayd {gw_n} entries, median {gw_m * 1000:.1f} ms, "
               f"{gw_n / gw_m:,.0f} entries/s; ratio {tk_m / gw_m:.2f}x the time")
+        journal = {"a": tk_n / tk_m, "b": gw_n / gw_m, "a_entries": tk_n, "b_entries": gw_n}
     finally:
         gw.terminate()
         gw.wait()
@@ -116,6 +117,8 @@ def main():
     (tm, tp), (bm, bp) = median_p90(lat), median_p90(bus)
     print(f"GET /units ({n_units} units): tailkitd median {tm * 1000:.2f} ms p90 {tp * 1000:.2f} ms; "
           f"busctl call ListUnits median {bm * 1000:.2f} ms p90 {bp * 1000:.2f} ms")
+    # For tests/bench/run (bench.py): entries/s, tailkitd "a", gatewayd "b".
+    print("BENCH_JSON", json.dumps({**journal, "units_ms": tm * 1000, "busctl_ms": bm * 1000}))
 
 
 if __name__ == "__main__":
