@@ -16,6 +16,9 @@ packages=(
   groff-base man-db bsdutils
   # the docker tests' own dockerd and image (tests/integration/test_docker.py)
   docker.io docker-compose busybox-static
+  # fuzzing (tests/fuzz: libFuzzer comes with clang's runtime), load (wrk),
+  # the workers under memcheck (tests/reliability)
+  clang libclang-rt-14-dev wrk valgrind
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #   2. host integration (pytest): the real dispatcher and workers,
 #      socket-activated by systemd-socket-activate, against a fake tailscaled,
 #      once with the plain build and once with the sanitizer build;
+#   2b. fuzz targets (libFuzzer, clang): corpora replayed, 20 s each;
 #   3. system tests: the build installed into a booted Debian systemd
 #      container (systemd-nspawn), started by `systemctl start tailkitd.socket`,
 #      the same suites plus socket activation, idle exit and clean stop.
@@ -65,6 +66,14 @@ else
   echo "sanitizer build failed" >&2; status=1; results+=("$out/results/build-asan-failed.json")
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "Fuzz targets: seed corpora replayed, then 20 s each, two at a time"
+# Long runs: tests/fuzz/run.sh 600 1 (README, Reliability).
+rm -f "$out/results/fuzz.json"
+FUZZ_BUILD_DIR="$out/fuzz" FUZZ_OUT="$out/fuzz-out" FUZZ_RESULTS="$out/results/fuzz.json" \
+  tests/fuzz/run.sh 20 2 >&2 || status=1
+[ -s "$out/results/fuzz.json" ] || echo '{"name": "fuzz", "result": "FAIL"}' >"$out/results/fuzz.json"
+results+=("$out/results/fuzz.json")
 
 if [ "${TAILKITD_SKIP_SYSTEM:-0}" != 1 ]; then
   step "System tests (real systemd in a container)"
