@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exposition.h"
 #include "log.h"
 #include "macro.h"
 #include "metrics-config.h"
@@ -272,6 +273,10 @@ int metrics_all_get(Request *r) {
         unsigned interval = INTERVAL_MSEC_DEFAULT, limit = 0;
         json_object *o, *v;
         int explicit_interval;
+
+        /* A scraper that prefers OpenMetrics over JSON gets the exposition. */
+        if (expo_negotiate(request_header(r, "Accept"), "application/json") > 0)
+                return metrics_exposition_reply(r, true);
 
         explicit_interval = query_uint(r, "interval_ms", INTERVAL_MSEC_MAX, INTERVAL_MSEC_DEFAULT, &interval);
         if (explicit_interval < 0)

@@ -14,6 +14,9 @@ int metrics_memory_get(Request *r);
 int metrics_disk_get(Request *r);
 int metrics_network_get(Request *r);
 int metrics_processes_get(Request *r);
+/* The Prometheus exposition (prometheus.c); after the checks /all has run. */
+int metrics_prometheus_get(Request *r);
+int metrics_exposition_reply(Request *r, bool openmetrics);
 
 extern const Route metrics_routes[];
 extern const size_t metrics_n_routes;

@@ -12,6 +12,7 @@ const Route metrics_routes[] = {
         { "GET", "/integrations/metrics/disk",      CAP_READ, 0, false, metrics_disk_get      },
         { "GET", "/integrations/metrics/network",   CAP_READ, 0, false, metrics_network_get   },
         { "GET", "/integrations/metrics/processes", CAP_READ, 0, false, metrics_processes_get },
+        { "GET", "/integrations/metrics/prometheus", CAP_READ, 0, false, metrics_prometheus_get },
         /* The Go client asks before it uses the integration (SPEC §1.5);
          * identity only, like the tools worker's answer for absent ones. */
         { "GET", "/integrations/metrics/available", CAP_NONE, 0, true,  metrics_available_get },

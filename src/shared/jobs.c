@@ -21,6 +21,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "time-util.h"
+#include "worker-stats.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
@@ -427,6 +428,7 @@ int job_start(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN
                 return r;
         }
         memcpy(ret_id, id, sizeof(JobId));
+        worker_stats_job_started();
 
         r = launch_new(id, dir, spec, cfg, rec, &l);
         if (r < 0) {
@@ -488,6 +490,7 @@ int job_begin(const JobSpec *spec, const DaemonConfig *cfg, char ret_id[ULID_LEN
                 return r;
         }
         memcpy(ret_id, id, sizeof(JobId));
+        worker_stats_job_started();
         return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "worker.h"
+#include "worker-stats.h"
 
 /* Bounds on what one client can make a worker hold (SPEC §2). */
 #define CONNECTION_LIMIT 256
@@ -644,6 +645,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                            {},
                    }),
                    "%s %s %s", method, path, r->replied ? status : "closed");
+        worker_stats_request(r->replied ? r->status : 0);
         request_free(r);
         *con_cls = NULL;
         atomic_store(&w.last_activity, now_usec());
@@ -1028,6 +1030,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 return 1;
         }
         setup_sender_check();
+        worker_stats_open(def->name);
         if (def->init && def->init() < 0) {
                 /* Exiting would have systemd start us again on the queued
                  * connection, and again, until the socket's trigger limit

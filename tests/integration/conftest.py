@@ -170,6 +170,9 @@ class Node:
             "TAILKITD_IDLE_TIMEOUT": "0",
             "TAILKITD_LOG": "json",
             "STATE_DIRECTORY": str(self.state_dir),
+            # Each worker's counters (src/shared/worker-stats.h); under
+            # systemd, its RuntimeDirectory below /run/tailkitd-stats.
+            "TAILKITD_STATS_DIR": str(self.workdir / "stats"),
         }
 
     def activate(self, name, listen, seqpacket, binary):
@@ -190,6 +193,7 @@ class Node:
             return
         self.tools_dir.mkdir(parents=True, exist_ok=True)
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "stats").mkdir(exist_ok=True)
         (self.config_dir / "tailkitd.conf").write_text(
             f'[tailscale]\nsocket = "{self.fake.sock}"\n\n[caps]\ndomains = ["example.com"]\n'
             f'\n[server]\nrequest_timeout = {REQUEST_TIMEOUT}\n')
