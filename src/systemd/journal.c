@@ -3,7 +3,11 @@
  * sd-journal: the entries as go-systemd's sdjournal.JournalEntry
  * ({"Fields","Cursor","RealtimeTimestamp","MonotonicTimestamp"}), streamed
  * one entry at a time (only the entry being sent is in memory), or with
- * follow=1 as server-sent events for a bounded time. */
+ * follow=1 as server-sent events for a bounded time. Accept picks the
+ * journal's export format or journalctl's short text instead, and a
+ * gatewayd Range header the entries (journal-export.h, journal-range.h):
+ * so systemd-journal-remote --url= can pull from here; the same caps,
+ * lines limit and priority floor apply to every format. */
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,7 +15,9 @@
 
 #include <systemd/sd-journal.h>
 
+#include "journal-export.h"
 #include "journal-query.h"
+#include "journal-range.h"
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
@@ -223,6 +229,55 @@ static int position(sd_journal *j, const JournalQuery *q, unsigned *ret_n) {
         return 0;
 }
 
+/* A gatewayd Range: from the cursor's entry (or the head; the tail for a
+ * negative skip), skip entries on or back, then up to n. Leaves j as
+ * position() does. */
+static int position_range(sd_journal *j, const JournalRange *rg, unsigned n_max, unsigned *ret_n) {
+        _cleanup_free_ char *first = NULL;
+        int r;
+
+        if (rg->cursor[0]) {
+                r = sd_journal_seek_cursor(j, rg->cursor);
+                if (r < 0)
+                        return r;
+                /* The cursor's entry itself, or the next one when it is gone. */
+                r = sd_journal_next(j);
+                if (r > 0 && rg->skip > 0)
+                        r = sd_journal_next_skip(j, (uint64_t) rg->skip) == rg->skip ? 1 : 0;
+                else if (r > 0 && rg->skip < 0)
+                        r = sd_journal_previous_skip(j, (uint64_t) -rg->skip) > 0 ? 1 : 0;
+        } else if (rg->skip >= 0) {
+                r = sd_journal_seek_head(j);
+                if (r >= 0)
+                        r = sd_journal_next_skip(j, (uint64_t) rg->skip + 1) == rg->skip + 1 ? 1 : 0;
+        } else {
+                r = sd_journal_seek_tail(j);
+                /* The last -skip entries, or as many as there are. */
+                if (r >= 0)
+                        r = sd_journal_previous_skip(j, (uint64_t) -rg->skip) > 0 ? 1 : 0;
+        }
+        if (r < 0)
+                return r;
+        if (r > 0)
+                r = sd_journal_get_cursor(j, &first);
+        if (r < 0)
+                return r;
+        if (!first) {
+                /* Nothing there: following starts at the end. */
+                r = sd_journal_seek_tail(j);
+                if (r < 0)
+                        return r;
+                (void) sd_journal_previous(j);
+                *ret_n = 0;
+                return 0;
+        }
+        r = sd_journal_seek_cursor(j, first);
+        if (r < 0)
+                return r;
+        *ret_n = rg->n_entries > 0 ? (unsigned) MIN(rg->n_entries, (uint64_t) n_max) : n_max;
+        return 0;
+}
+
 /* ---- the streamed body ---- */
 
 typedef enum Phase {
@@ -236,7 +291,8 @@ typedef enum Phase {
 typedef struct Stream {
         sd_journal *j;
         Phase phase;
-        bool sse, first;
+        JournalFormat format;
+        bool follow, sse, first;
         unsigned remaining;
         uint64_t until_usec;
         uint64_t deadline, last_sent;
@@ -286,6 +342,19 @@ static int next_entry(Stream *s) {
                 return r;
         if (s->until_usec > 0 && sd_journal_get_realtime_usec(s->j, &t) >= 0 && t > s->until_usec)
                 return 0;
+        if (s->format != JOURNAL_FORMAT_JSON) {
+                _cleanup_free_ char *piece = NULL;
+
+                r = s->format == JOURNAL_FORMAT_EXPORT ? journal_entry_export(s->j, &piece, &size)
+                                                       : journal_entry_short(s->j, &piece, &size);
+                if (r < 0)
+                        return r;
+                free(s->buf);
+                s->buf = TAKE_PTR(piece);
+                s->size = size;
+                s->pos = 0;
+                return 1;
+        }
         r = entry_json(s->j, &json, &size);
         if (r < 0)
                 return r;
@@ -316,7 +385,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
                 }
                 switch (s->phase) {
                 case PHASE_OPEN:
-                        r = set_piece(s, s->sse ? ": tailkitd journal\n\n" : "[", "", 0, "");
+                        r = set_piece(s, s->sse ? ": tailkitd journal\n\n" :
+                                         s->format == JOURNAL_FORMAT_JSON ? "[" : "", "", 0, "");
                         s->phase = PHASE_ENTRIES;
                         break;
                 case PHASE_ENTRIES:
@@ -324,20 +394,22 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
                         if (r > 0)
                                 s->remaining--;
                         else if (r == 0)
-                                s->phase = s->sse ? PHASE_FOLLOW : PHASE_CLOSE;
+                                s->phase = s->follow ? PHASE_FOLLOW : PHASE_CLOSE;
                         break;
                 case PHASE_FOLLOW: {
                         uint64_t now = now_usec();
 
                         if (now >= s->deadline) {
-                                r = set_piece(s, "event: end\ndata: {}\n\n", "", 0, "");
+                                r = set_piece(s, s->sse ? "event: end\ndata: {}\n\n" : "", "", 0, "");
                                 s->phase = PHASE_DONE;
                                 break;
                         }
                         r = next_entry(s);
                         if (r != 0)
                                 break;
-                        if (now - s->last_sent >= FOLLOW_KEEPALIVE_USEC) {
+                        /* The other formats have no comment to send: a client
+                         * that left is found at the next entry or the deadline. */
+                        if (s->sse && now - s->last_sent >= FOLLOW_KEEPALIVE_USEC) {
                                 /* A comment: keeps proxies and the idle timeout at bay,
                                  * and finds a client that went away. */
                                 r = set_piece(s, ":\n\n", "", 0, "");
@@ -347,7 +419,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
                         break;
                 }
                 case PHASE_CLOSE:
-                        r = set_piece(s, "]\n", "", 0, "");
+                        r = set_piece(s, s->format == JOURNAL_FORMAT_JSON ? "]\n" : "", "", 0, "");
                         s->phase = PHASE_DONE;
                         break;
                 default:
@@ -370,8 +442,10 @@ static int serve(Request *r, const char *unit) {
         SystemdRequest *d = r->userdata;
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_free_ Stream *s = NULL;
+        JournalFormat format = journal_format_from_accept(request_header(r, "Accept"));
         const char *error;
         char ebuf[256];
+        JournalRange range;
         JournalQuery q;
         unsigned n;
         int e;
@@ -379,6 +453,18 @@ static int serve(Request *r, const char *unit) {
         e = journal_query_parse(query_get, r, &d->config, &q, &error, ebuf, sizeof(ebuf));
         if (e < 0)
                 return reply_error(r, 400, error, NULL);
+        if (journal_range_parse(request_header(r, "Range"), &range) < 0)
+                return reply_error(r, 400, "'Range' must be entries=[CURSOR][[:NUM_SKIP]:NUM_ENTRIES]",
+                                   "as journal-gatewayd takes it; e.g. entries=:-20:20 for the last 20");
+        if (range.set) {
+                if (request_query(r, "lines") || request_query(r, "cursor") || request_query(r, "since") ||
+                    request_query(r, "until"))
+                        return reply_error(r, 400, "use either a Range header or lines, cursor, since, until", NULL);
+                if (range.n_entries > d->config.journal_lines)
+                        return reply_errorf(r, 400, NULL,
+                                            "the Range asks for more entries than this node's limit of %u "
+                                            "(systemd.toml [journal] lines)", d->config.journal_lines);
+        }
 
         /* Local journals, the system's and users', as journalctl run by root. */
         e = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
@@ -394,8 +480,8 @@ static int serve(Request *r, const char *unit) {
                 e = add_priority_matches(j, q.priority);
         if (e < 0)
                 return log_error_errno(e, "Cannot set journal matches: %m");
-        e = position(j, &q, &n);
-        if (e == -EINVAL || (e < 0 && q.cursor[0]))
+        e = range.set ? position_range(j, &range, q.lines, &n) : position(j, &q, &n);
+        if (e == -EINVAL || (e < 0 && (q.cursor[0] || range.cursor[0])))
                 return reply_error(r, 400, "'cursor' is not a journal cursor (as returned in \"Cursor\")", NULL);
         if (e < 0) {
                 log_error_errno(e, "Cannot read the journal: %m");
@@ -414,14 +500,19 @@ static int serve(Request *r, const char *unit) {
                 s->counted = true;
         }
         s->j = TAKE_PTR(j);
-        s->sse = q.follow;
+        s->format = format;
+        s->follow = q.follow;
+        s->sse = q.follow && format == JOURNAL_FORMAT_JSON;
         s->first = true;
         s->remaining = n;
         s->until_usec = q.until_usec;
         s->last_sent = now_usec();
         s->deadline = s->last_sent + q.follow_usec;
-        return reply_stream(r, 200, q.follow ? "text/event-stream" : "application/json", MHD_SIZE_UNKNOWN,
-                            stream_read, TAKE_PTR(s), stream_free);
+        return reply_stream(r, 200,
+                            format == JOURNAL_FORMAT_EXPORT ? JOURNAL_EXPORT_TYPE :
+                            format == JOURNAL_FORMAT_SHORT ? JOURNAL_SHORT_TYPE :
+                            q.follow ? "text/event-stream" : "application/json",
+                            MHD_SIZE_UNKNOWN, stream_read, TAKE_PTR(s), stream_free);
 }
 
 static bool journal_permitted(Request *r) {

@@ -9,6 +9,8 @@ const Route systemd_routes[] = {
         { "GET",  "/integrations/systemd/units/*",           CAP_READ,  0, false, systemd_unit_get         },
         { "GET",  "/integrations/systemd/units/*/file",      CAP_READ,  0, false, systemd_unit_file_get    },
         { "GET",  "/integrations/systemd/units/*/journal",   CAP_READ,  0, false, systemd_unit_journal_get },
+        /* systemd-journal-remote --url=… appends gatewayd's /entries. */
+        { "GET",  "/integrations/systemd/units/*/journal/entries", CAP_READ, 0, false, systemd_unit_journal_get },
         { "POST", "/integrations/systemd/units/*/start",     CAP_WRITE, 0, false, systemd_unit_start       },
         { "POST", "/integrations/systemd/units/*/stop",      CAP_WRITE, 0, false, systemd_unit_stop        },
         { "POST", "/integrations/systemd/units/*/restart",   CAP_WRITE, 0, false, systemd_unit_restart     },
@@ -16,6 +18,7 @@ const Route systemd_routes[] = {
         { "POST", "/integrations/systemd/units/*/enable",    CAP_WRITE, 0, false, systemd_unit_enable      },
         { "POST", "/integrations/systemd/units/*/disable",   CAP_WRITE, 0, false, systemd_unit_disable     },
         { "GET",  "/integrations/systemd/journal",           CAP_READ,  0, false, systemd_journal_get      },
+        { "GET",  "/integrations/systemd/journal/entries",   CAP_READ,  0, false, systemd_journal_get      },
         /* The Go client asks before it uses the integration (SPEC §1.5);
          * identity only, like the other integrations' answers. */
         { "GET",  "/integrations/systemd/available",         CAP_NONE,  0, true,  systemd_available_get    },
