@@ -515,7 +515,7 @@ int job_output(const char *id, bool to_stderr, const void *data, size_t size) {
         room = (uint64_t) st.st_size < max ? max - (uint64_t) st.st_size : 0;
         if (size > room) {
                 /* Marked once: job_end() tells the poller. */
-                _cleanup_close_ int m = openat(dir, to_stderr ? "stderr_truncated" : "stdout_truncated",
+                _unused_ _cleanup_close_ int m = openat(dir, to_stderr ? "stderr_truncated" : "stdout_truncated",
                                                O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         }
         return room > 0 ? write_all(fd, data, (size_t) MIN((uint64_t) size, room)) : 0;
@@ -913,24 +913,59 @@ static int load_one(int base, const char *id) {
 #define ADOPT_INTERVAL_USEC (2ULL * USEC_PER_SEC)
 #define ADOPT_WINDOW_MS (60ULL * 1000)
 
-void jobs_adopt_new_records(void) {
-        static uint64_t last;
+static int jobid_compare(const void *a, const void *b) {
+        return strcmp(a, b);
+}
+
+/* The recent names the previous look found, sorted: only names not among
+ * them are checked against the index (a search of the index per name would
+ * cost, with thousands of recent records, seconds under its lock). */
+static JobId *adopt_seen;
+static size_t n_adopt_seen;
+
+static uint64_t adopt_last;
+
+/* Lists the recent names; with load, indexes those neither seen by the
+ * previous look nor in the index. */
+static void adopt_scan(bool load) {
         _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ JobId *recent = NULL;
+        size_t n_recent = 0, alloc = 0;
         char since[ULID_TIME_LEN + 1];
         struct dirent *de;
-        uint64_t now = now_usec(), ms = realtime_ms();
+        uint64_t ms = realtime_ms();
 
-        if (last != 0 && now - last < ADOPT_INTERVAL_USEC)
-                return;
-        last = now;
+        adopt_last = now_usec();
         d = opendir(jobs_dir());
         if (!d)
                 return;
         ulid_time_prefix(ms > ADOPT_WINDOW_MS ? ms - ADOPT_WINDOW_MS : 0, since);
-        while ((de = readdir(d)))
-                if (ulid_is_valid(de->d_name) && strncmp(de->d_name, since, ULID_TIME_LEN) >= 0 &&
+        while ((de = readdir(d))) {
+                if (!ulid_is_valid(de->d_name) || strncmp(de->d_name, since, ULID_TIME_LEN) < 0)
+                        continue;
+                if (n_recent == alloc) {
+                        size_t a = MAX(alloc * 2, (size_t) 64);
+                        JobId *p = reallocarray(recent, a, sizeof(JobId));
+                        if (!p)
+                                return;
+                        recent = p;
+                        alloc = a;
+                }
+                memcpy(recent[n_recent++], de->d_name, sizeof(JobId));   /* a ULID: 26 + NUL */
+                if (load && !bsearch(de->d_name, adopt_seen, n_adopt_seen, sizeof(JobId), jobid_compare) &&
                     !job_index_has(de->d_name))
                         (void) load_one(dirfd(d), de->d_name);
+        }
+        qsort(recent, n_recent, sizeof(JobId), jobid_compare);
+        free(adopt_seen);
+        adopt_seen = TAKE_PTR(recent);
+        n_adopt_seen = n_recent;
+}
+
+void jobs_adopt_new_records(void) {
+        if (adopt_last != 0 && now_usec() - adopt_last < ADOPT_INTERVAL_USEC)
+                return;
+        adopt_scan(true);
 }
 
 static bool indexed;
@@ -966,5 +1001,6 @@ int jobs_init(void) {
                                 return log_error_errno(r, "Cannot index the job records: %m");
                 }
         indexed = true;
+        adopt_scan(false);      /* what is here now is indexed already */
         return jobs_housekeeping();
 }

@@ -1262,34 +1262,39 @@ def test_post_body_is_strict_json_and_the_go_clients_label_is_accepted(node, xwo
 
 def test_post_latency_with_10000_kept_records(node, xworker, fakes):
     """Housekeeping is off the request path: with ~10,000 records kept, a POST
-    and a 404 answer as fast as with none (the worker keeps an index; its tick
-    polls only live jobs)."""
+    and a 404 answer about as fast as with a handful (the worker keeps an
+    index; its tick polls only live jobs). Compared with the same worker's
+    own figures with few records in the same run, not with a fixed time: the
+    machine may be loaded, the build sanitized. The old code scanned every
+    record per POST (70x slower at this size) and once a second under the
+    lock every request waited on."""
+    def measure():
+        posts, misses = [], []
+        for _ in range(20):
+            t0 = time.monotonic()
+            r = post_json(node, "true", None, None)
+            posts.append(time.monotonic() - t0)
+            assert r.status == 202, r
+        stop = time.monotonic() + 3             # spans several housekeeping ticks
+        while time.monotonic() < stop:
+            t0 = time.monotonic()
+            assert node.get("/exec/jobs/00000000000000000000000000").status == 404
+            misses.append(time.monotonic() - t0)
+        posts.sort()
+        misses.sort()
+        return posts[len(posts) // 2], misses[len(misses) // 2], misses[len(misses) * 9 // 10]
+
+    xworker.restart()
+    few = measure()
     n = MAX_RECORDS - 100                     # leaves room for the POSTs below
     for _ in range(n - len(job_dirs_of(xworker))):
         fakes(finished_ago=30)
     xworker.restart()
-    posts = []
-    for _ in range(20):
-        t0 = time.monotonic()
-        r = post_json(node, "true", None, None)
-        posts.append(time.monotonic() - t0)
-        assert r.status == 202, r
-    misses, stop = [], time.monotonic() + 3     # spans several housekeeping ticks
-    while time.monotonic() < stop:
-        t0 = time.monotonic()
-        assert node.get("/exec/jobs/00000000000000000000000000").status == 404
-        misses.append(time.monotonic() - t0)
-    posts.sort()
-    misses.sort()
-    print(f"with {n} records: POST median {posts[len(posts) // 2] * 1000:.1f} ms, max {posts[-1] * 1000:.1f} ms; "
-          f"404 median {misses[len(misses) // 2] * 1000:.1f} ms, max {misses[-1] * 1000:.1f} ms over {len(misses)}")
-    # Bounds far from both the fix (a few ms) and the old code (every POST
-    # scanned all records: 350 ms median; the per-second scan under the lock
-    # held most 404s for up to a second), loose enough for a loaded machine
-    # and the sanitizer build: medians and the 90th percentile, not the max.
-    assert posts[len(posts) // 2] < 0.1, posts
-    assert misses[len(misses) // 2] < 0.1, misses[-5:]
-    assert misses[len(misses) * 9 // 10] < 0.25, misses[-5:]
+    many = measure()
+    print(f"POST median / 404 median / 404 p90, ms: few records "
+          f"{' / '.join(f'{x * 1000:.1f}' for x in few)}; {n} records {' / '.join(f'{x * 1000:.1f}' for x in many)}")
+    for f, m in zip(few, many):
+        assert m < 5 * f + 0.02, (few, many)
 
 
 def test_record_cap_is_429_with_a_hint(node, xworker, fakes):
