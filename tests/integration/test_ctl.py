@@ -668,3 +668,34 @@ def test_tailscaled_unit_verifies_and_is_disabled(tmp_path):
     finally:
         for s in made:
             s.unlink()
+
+
+@needs_dockerd
+def test_docker_networks_volumes_info_rm_rmi_compose(node, docker):
+    """The remaining read and delete subcommands against the real Engine, in
+    table and --json modes, agreeing with the docker CLI."""
+    docker.cli("volume", "create", "tk-ctl-vol")
+    table, js = both(node, "docker", "networks")
+    assert {n["Name"] for n in js} >= {"none", "host"}, js
+    assert "none" in table
+    table, js = both(node, "docker", "volumes")
+    names = {v["Name"] for v in js["Volumes"] or []}
+    assert "tk-ctl-vol" in names and "tk-ctl-vol" in table, js
+    table, js = both(node, "docker", "info")
+    assert js["ID"] == json.loads(docker.cli("info", "--format", "{{json .}}"))["ID"]
+    assert js["ID"] in table
+
+    docker.cli("create", "--network", "none", "--name", "tk-ctl-rm", IMAGE, "true")
+    ok(run(node, "docker", "rm", "tk-ctl-rm"))
+    assert docker.cli("ps", "-aq", "--filter", "name=^tk-ctl-rm$") == ""
+    p = run(node, "docker", "rm", "tk-ctl-rm")
+    assert p.returncode == EXIT["not_found"], p
+
+    docker.cli("tag", IMAGE, "tk-ctl-tag:1")
+    ok(run(node, "docker", "rmi", "tk-ctl-tag:1"))
+    assert docker.cli("images", "-q", "tk-ctl-tag:1") == ""
+    assert docker.inspect(IMAGE)["Id"]          # the tagged image itself stays
+
+    table, js = both(node, "docker", "compose", "ls")
+    assert isinstance(js, list), js
+    docker.cli("volume", "rm", "tk-ctl-vol")
