@@ -24,7 +24,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "request-line.h"
-#include "routes.h"
+#include "prefix-routes.h"
 #include "time-util.h"
 
 #define REQUEST_LINE_TIMEOUT_USEC (5ULL * 1000000ULL)

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "macro.h"
 #include "paths.h"
+#include "prefix-routes.h"
 #include "worker.h"
 #include "worker-stats.h"
 
@@ -39,7 +40,10 @@
  * sending one byte every few seconds would otherwise hold a thread for
  * weeks. Headers must arrive within HEADER_DEADLINE_USEC (or the request
  * timeout, if shorter), headers and body within request_timeout plus one
- * second per min_upload_rate bytes of body received. */
+ * second per min_upload_rate bytes of body received. On a kept-alive
+ * connection the clock restarts when a response completes, so an idle one
+ * is closed after the header deadline. It also keeps the caller's identity:
+ * the peer of a TCP connection cannot change, so whois runs once. */
 typedef struct ConnTrack ConnTrack;
 struct ConnTrack {
         int fd;
@@ -50,6 +54,10 @@ struct ConnTrack {
         atomic_bool request_done;       /* the whole body is in (or none is read) */
         _Atomic uint64_t body_bytes;
         bool reaped;
+        bool between_requests;          /* kept alive, waiting for the next one */
+        unsigned requests;              /* begun on this connection */
+        const char *integration;        /* the first request's prefix owner */
+        Whois *caller;                  /* resolved by the first request */
         struct ConnTrack *prev, *next;
 };
 
@@ -92,8 +100,12 @@ static int queue(Request *r, unsigned status, struct MHD_Response *resp, const c
         }
         if (content_type)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-        /* The dispatcher hands each connection to one worker: no keep-alive. */
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        /* A connection may stay open for further requests to this worker
+         * (SPEC §2), except after a refused body (413), a misdirected
+         * request (421), or when no deadline record guards it. */
+        if (!r->track || status == MHD_HTTP_CONTENT_TOO_LARGE || status == MHD_HTTP_MISDIRECTED_REQUEST ||
+            r->close_connection)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
         if (r->retry_after_sec > 0 && (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)) {
                 char v[16];
                 snprintf(v, sizeof(v), "%u", r->retry_after_sec);
@@ -124,6 +136,10 @@ int reply_stream(Request *r, unsigned status, const char *content_type, uint64_t
                         free_cls(cls);
                 return -ENOMEM;
         }
+        /* A body of unknown length ends with the connection, as before:
+         * no chunked framing for streams (journal follow, Engine logs). */
+        if (size == MHD_SIZE_UNKNOWN)
+                r->close_connection = true;
         return queue(r, status, resp, content_type);
 }
 
@@ -333,7 +349,8 @@ static void request_free(Request *r) {
                 return;
         if (r->userdata_free)
                 r->userdata_free(r->userdata);
-        whois_free(r->caller);
+        if (!r->track || r->track->caller != r->caller)
+                whois_free(r->caller);
         free(r->path);
         free(r->raw_path);
         free(r->args_buf);
@@ -371,10 +388,26 @@ static void request_begin(Request *r) {
         bool path_known;
         int e;
 
-        e = whois_lookup(w.cfg.tailscale_socket, r->peer, &r->caller, &detail);
-        if (e < 0) {
-                reply_identity_error(r, e, detail);
+        if (r->track && r->track->requests++ == 0)
+                r->track->integration = route_integration(r->raw_path, strlen(r->raw_path));
+        else if (r->track && route_integration(r->raw_path, strlen(r->raw_path)) != r->track->integration) {
+                /* The dispatcher chose this worker for the connection's first
+                 * request; another prefix must go through it again. */
+                reply_errorf(r, MHD_HTTP_MISDIRECTED_REQUEST, "open a new connection for this path",
+                             "%s is not served on this connection", r->path);
                 return;
+        }
+
+        if (r->track && r->track->caller)
+                r->caller = r->track->caller;
+        else {
+                e = whois_lookup(w.cfg.tailscale_socket, r->peer, &r->caller, &detail);
+                if (e < 0) {
+                        reply_identity_error(r, e, detail);
+                        return;
+                }
+                if (r->track)
+                        r->track->caller = r->caller;
         }
 
         if (!raw_path_is_acceptable(r->raw_path) || !path_is_clean(r->path)) {
@@ -523,12 +556,25 @@ static int request_append_body(Request *r, const char *data, size_t size) {
  * "/" (%2F) cannot pass for a segment separator after decoding. The result
  * becomes the request's context. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection) {
+        const union MHD_ConnectionInfo *ci;
         Request *r = calloc(1, sizeof(Request));
 
         if (!r)
                 return NULL;
         r->raw_path = strndup(uri, strcspn(uri, "?#"));
         r->start_usec = now_usec();
+        ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context) {
+                ConnTrack *t = ci->socket_context;
+
+                pthread_mutex_lock(&w.tracks_lock);
+                t->between_requests = false;
+                pthread_mutex_unlock(&w.tracks_lock);
+        }
+        if (!r->raw_path) {
+                free(r);
+                return NULL;
+        }
         return r;
 }
 
@@ -646,6 +692,18 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
                    }),
                    "%s %s %s", method, path, r->replied ? status : "closed");
         worker_stats_request(r->replied ? r->status : 0);
+        if (r->track) {
+                ConnTrack *t = r->track;
+
+                /* The next request on a kept-alive connection has its own deadline. */
+                pthread_mutex_lock(&w.tracks_lock);
+                t->start = now_usec();
+                atomic_store(&t->headers_done, false);
+                atomic_store(&t->request_done, false);
+                atomic_store(&t->body_bytes, 0);
+                t->between_requests = true;
+                pthread_mutex_unlock(&w.tracks_lock);
+        }
         request_free(r);
         *con_cls = NULL;
         atomic_store(&w.last_activity, now_usec());
@@ -685,6 +743,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
                         if (t->next)
                                 t->next->prev = t->prev;
                         pthread_mutex_unlock(&w.tracks_lock);
+                        whois_free(t->caller);
                         free(t);
                         *socket_context = NULL;
                 }
@@ -729,6 +788,8 @@ static void reap_stalled_requests(void) {
                 }
                 (void) shutdown(t->fd, SHUT_RDWR);
                 t->reaped = true;
+                if (t->between_requests)
+                        continue;       /* an idle kept-alive connection: nothing was late */
                 (void) whois_format_addr((struct sockaddr *) &t->peer, t->peer_len, peer, sizeof(peer));
                 log_struct(LOG_NOTICE, ((LogField[]) { { "PEER", peer }, {} }),
                            "Closed the connection from %s: its request %s did not arrive within the deadline",

@@ -80,6 +80,7 @@ struct Request {
         bool body_failed;            /* the worker's body callback stopped the upload */
         size_t body_discarded;
         bool replied;
+        bool close_connection;       /* send Connection: close with the reply */
         unsigned status;
         unsigned retry_after_sec;    /* set before a 429/503: sent as Retry-After */
         uint64_t start_usec;

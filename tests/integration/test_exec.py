@@ -416,7 +416,7 @@ def test_reply_shapes(node, tool):
     r = post(node, "echo", {"msg": "x"})
     jid = accepted(r)
     assert r.body.endswith(b"\n")
-    assert r.headers["connection"].lower() == "close"
+    # Connection: kept alive within the integration or closed: test_keepalive.py.
     wait_job(node, jid)
     r = node.get(f"/exec/jobs/{jid}")
     assert r.headers["content-type"].startswith("application/json")

@@ -259,7 +259,7 @@ def test_reply_shape(node, scope):
         r = node.get(path)
         assert r.status == 200, (path, r)
         assert r.headers["content-type"] == "application/json", path
-        assert r.headers["connection"].lower() == "close", path
+        # Connection: kept alive within the integration or closed: test_keepalive.py.
         assert r.body.endswith(b"\n"), path
 
 

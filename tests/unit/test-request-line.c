@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "request-line.h"
-#include "routes.h"
+#include "prefix-routes.h"
 #include "tests.h"
 
 static const char *result_name(RequestLineResult r) {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "routes.h"
+#include "prefix-routes.h"
 
 static const struct {
         const char *prefix;
