@@ -67,6 +67,13 @@ def main():
     if "cold" in res:
         t.ratio_row("cold request: GET /health, everything idle → answer, vs gatewayd GET /machine socket-activated",
                     "median ms ratio", res["cold"]["rounds"], "ms", "<=", 1.3, prec=1)
+    if "cold" in res:
+        rd = res["cold"]["rounds"]
+        if "dispatcher_start_ms" in rd[0]:
+            t.add("— where the cold request goes: unit start (inactive → active) of dispatcher + tools worker, "
+                  "vs gatewayd's", "ms, from the units' timestamps",
+                  f"{med([r['dispatcher_start_ms'] for r in rd]):.1f} + {med([r['worker_start_ms'] for r in rd]):.1f} ms",
+                  f"{med([r['gatewayd_start_ms'] for r in rd]):.1f} ms", "—", "—", "—", None)
     if "warm" in res:
         rd = res["warm"]["rounds"]
         t.ratio_row("warm GET /health vs gatewayd GET /machine, new connection each", "median ratio", rd, "ms",
