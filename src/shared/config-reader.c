@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "config-reader.h"
+#include "utf8.h"
 #include "macro.h"
 
 /* ---- values as written on one line ---- */
@@ -95,29 +96,6 @@ static void skip_blank(Lexer *l) {
 /* Nothing meaningful left: end of line or a comment. */
 static bool at_end(const Lexer *l) {
         return *l->p == '\0' || *l->p == '#';
-}
-
-static size_t utf8_encode(uint32_t cp, char *out) {
-        if (cp < 0x80) {
-                out[0] = (char) cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                out[0] = (char) (0xC0 | (cp >> 6));
-                out[1] = (char) (0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                out[0] = (char) (0xE0 | (cp >> 12));
-                out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-                out[2] = (char) (0x80 | (cp & 0x3F));
-                return 3;
-        }
-        out[0] = (char) (0xF0 | (cp >> 18));
-        out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char) (0x80 | (cp & 0x3F));
-        return 4;
 }
 
 /* A "basic string"; l->p is at the opening quote. */

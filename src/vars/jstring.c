@@ -2,6 +2,8 @@
 #include <errno.h>
 
 #include "jstring.h"
+#include "macro.h"
+#include "utf8.h"
 
 enum {
         S_CHAR,         /* between characters, or inside a raw UTF-8 sequence */
@@ -11,39 +13,6 @@ enum {
         S_LOW_U,        /* ... then "u" */
         S_DONE,
 };
-
-static int hexval(unsigned char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-static int encode_utf8(uint32_t cp, char out[static 4]) {
-        if (cp < 0x80) {
-                out[0] = (char) cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                out[0] = (char) (0xC0 | (cp >> 6));
-                out[1] = (char) (0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                out[0] = (char) (0xE0 | (cp >> 12));
-                out[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-                out[2] = (char) (0x80 | (cp & 0x3F));
-                return 3;
-        }
-        out[0] = (char) (0xF0 | (cp >> 18));
-        out[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char) (0x80 | (cp & 0x3F));
-        return 4;
-}
 
 /* A raw byte of the string: strict UTF-8, checked as it streams by. */
 static int feed_raw(JStrDecoder *d, unsigned char c, char out[static 4]) {
@@ -80,7 +49,7 @@ static int end_hex(JStrDecoder *d, char out[static 4]) {
                 cp = 0x10000 + ((d->high - 0xD800) << 10) + (u - 0xDC00);
                 d->high = 0;
                 d->state = S_CHAR;
-                return encode_utf8(cp, out);
+                return (int) utf8_encode(cp, out);
         }
         if (u >= 0xD800 && u <= 0xDBFF) {
                 d->high = u;
@@ -90,7 +59,7 @@ static int end_hex(JStrDecoder *d, char out[static 4]) {
         if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
                 return -EBADMSG;
         d->state = S_CHAR;
-        return encode_utf8(u, out);
+        return (int) utf8_encode(u, out);
 }
 
 int jstr_feed(JStrDecoder *d, unsigned char c, char out[static 4]) {
@@ -124,7 +93,7 @@ int jstr_feed(JStrDecoder *d, unsigned char c, char out[static 4]) {
                 }
                 return -EBADMSG;
         case S_HEX:
-                h = hexval(c);
+                h = unhexchar((char) c);
                 if (h < 0)
                         return -EBADMSG;
                 d->acc = (d->acc << 4) | (uint32_t) h;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "tests.h"
+#include "macro.h"
 #include "utf8.h"
 
 TEST(valid) {
@@ -27,8 +28,24 @@ TEST(sanitize) {
         free(s);
 }
 
+TEST(encode) {
+        static const struct { uint32_t cp; const char *utf8; } cases[] = {
+                { 0x24, "$" }, { 0x7f, "\x7f" }, { 0x80, "\xc2\x80" }, { 0x7ff, "\xdf\xbf" },
+                { 0x800, "\xe0\xa0\x80" }, { 0x20ac, "\xe2\x82\xac" }, { 0xfffd, "\xef\xbf\xbd" },
+                { 0x10000, "\xf0\x90\x80\x80" }, { 0x10ffff, "\xf4\x8f\xbf\xbf" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char out[4];
+                size_t n = utf8_encode(cases[i].cp, out);
+                ASSERT_INT_EQ(n, strlen(cases[i].utf8));
+                ASSERT_TRUE(memcmp(out, cases[i].utf8, n) == 0);
+                ASSERT_TRUE(utf8_is_valid(out, n, false));
+        }
+}
+
 int main(void) {
         RUN(valid);
         RUN(sanitize);
+        RUN(encode);
         return 0;
 }
