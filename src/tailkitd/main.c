@@ -85,6 +85,15 @@ static void on_broken_tool(const char *path, const char *error, void *userdata) 
                 config_errors_add(te->errors, "%s: %s", path, error);
 }
 
+/* Each returns 1 when its file is invalid (errors added), 0 when valid or
+ * absent, -ENOMEM. */
+static int (*const integration_checks[])(const char *config_dir, ConfigErrors *errors) = {
+        metrics_config_check,
+        files_config_check,
+        systemd_config_check,
+        docker_config_check,
+};
+
 static int check_config(void) {
         _cleanup_free_ char *dir = NULL, *tools = NULL;
         ConfigErrors errors = {};
@@ -100,22 +109,12 @@ static int check_config(void) {
 
         bad = config_check_all(dir, &errors);
         /* Integrations whose schema lives in their own folder. */
-        r = metrics_config_check(dir, &errors);
-        if (r < 0)
-                return log_oom();
-        bad += r;
-        r = files_config_check(dir, &errors);
-        if (r < 0)
-                return log_oom();
-        bad += r;
-        r = systemd_config_check(dir, &errors);
-        if (r < 0)
-                return log_oom();
-        bad += r;
-        r = docker_config_check(dir, &errors);
-        if (r < 0)
-                return log_oom();
-        bad += r;
+        for (size_t i = 0; i < ELEMENTSOF(integration_checks); i++) {
+                r = integration_checks[i](dir, &errors);
+                if (r < 0)
+                        return log_oom();
+                bad += r;
+        }
         if (asprintf(&tools, "%s/tools", dir) < 0)
                 return log_oom();
         r = tool_list_load(tools, &l, on_broken_tool, &te);
