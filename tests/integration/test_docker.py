@@ -392,8 +392,11 @@ def test_logs_of_a_tty_container_are_raw(node, docker):
 
 
 def test_logs_output_is_capped(node, docker):
-    # 2 MiB of 'y' lines: the answer stops at 1 MiB and says so.
-    docker.run("tk-biglogs", "sh", "-c", "yes | head -c 2097152; trap 'exit 0' TERM; sleep 1000 & wait")
+    # 2 MiB of 'y' lines: the answer stops at 1 MiB and says so. Long lines:
+    # the Engine logs each line as a JSON record, a million short ones take
+    # it minutes.
+    line = "y" * 1023
+    docker.run("tk-biglogs", "sh", "-c", f"yes {line} | head -c 2097152; trap 'exit 0' TERM; sleep 1000 & wait")
     wait_for(lambda: len(demux(docker.api("GET", "/containers/tk-biglogs/logs?stdout=1&stderr=1")[1])) >= 2097152,
              timeout=60, interval=0.5, what="2 MiB of logs")
     r = get(node, "/containers/tk-biglogs/logs?tail=all", timeout=30)

@@ -1260,6 +1260,8 @@ def test_post_body_is_strict_json_and_the_go_clients_label_is_accepted(node, xwo
         assert error_of(r).get("hint"), r
 
 
+@pytest.mark.skipif(bool(os.environ.get("TAILKITD_SANITIZED")),
+                    reason="a latency comparison; the plain build runs it (ASan makes it slow, not wrong)")
 def test_post_latency_with_10000_kept_records(node, xworker, fakes):
     """Housekeeping is off the request path: with ~10,000 records kept, a POST
     and a 404 answer about as fast as with a handful (the worker keeps an
