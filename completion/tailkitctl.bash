@@ -6,7 +6,7 @@ _tailkitctl() {
         words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
     }
     local globals="--node --port --json --proxy --source --timeout --socket --all --tag --match --parallel --quiet --help --version"
-    local commands="health tools exec job vars files units journal docker metrics install-tool uninstall-tool peers"
+    local commands="health tools exec job vars files units journal docker metrics install-tool uninstall-tool peers sd"
     case $prev in
         --node|--port|--proxy|--source|--timeout|--tag|--match|--parallel) return ;;
         --socket|--dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* tailkitctl peers: the local tailscaled's peers, as --all sees them. */
 
-#include <fnmatch.h>
-
 #include "api.h"
 #include "args.h"
+#include "fleet.h"
 #include "localapi-status.h"
 #include "macro.h"
 #include "table.h"
@@ -33,13 +32,9 @@ int cmd_peers(Ctx *c, int argc, char **argv) {
                 const Peer *p = &peers.peers[i];
                 _cleanup_free_ char *tags = NULL;
                 size_t size = 0;
-                bool tagged = c->opt->n_tags == 0;
                 FILE *f;
 
-                for (size_t k = 0; k < c->opt->n_tags && !tagged; k++)
-                        for (size_t j = 0; j < p->n_tags && !tagged; j++)
-                                tagged = streq(c->opt->tags[k], p->tags[j]);
-                if (!tagged || (c->opt->match && fnmatch(c->opt->match, p->hostname, 0) != 0))
+                if (!peer_matches(c->opt, p))
                         continue;
                 f = open_memstream(&tags, &size);
                 if (!f)

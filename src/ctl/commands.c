@@ -42,6 +42,9 @@ const Command commands[] = {
           "Removes /etc/tailkitd/tools/NAME.json (a missing file is not an error)." },
         { "peers", cmd_peers, false, "peers",
           "Lists the local tailscaled's peers, the candidates of --all (with --tag/--match applied)." },
+        { "sd", cmd_sd, false, "sd [--port PORT] [--tag TAG] [--match GLOB]",
+          "Prints the online peers as Prometheus service discovery JSON (file_sd_configs or\n"
+          "http_sd_configs): one target group per node, metrics path and tailnet labels set." },
 };
 const size_t n_commands = ELEMENTSOF(commands);
 

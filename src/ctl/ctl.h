@@ -92,5 +92,6 @@ int cmd_docker(Ctx *c, int argc, char **argv);
 int cmd_install_tool(Ctx *c, int argc, char **argv);
 int cmd_uninstall_tool(Ctx *c, int argc, char **argv);
 int cmd_peers(Ctx *c, int argc, char **argv);
+int cmd_sd(Ctx *c, int argc, char **argv);
 
 uint64_t now_ms(void);

@@ -29,9 +29,7 @@ typedef struct Fleet {
         atomic_size_t next;
 } Fleet;
 
-static bool peer_selected(const Options *opt, const Peer *p) {
-        if (!p->online || !p->ip)
-                return false;
+bool peer_matches(const Options *opt, const Peer *p) {
         if (opt->n_tags > 0) {
                 bool any = false;
                 for (size_t i = 0; i < opt->n_tags && !any; i++)
@@ -147,7 +145,7 @@ int fleet_run(const Options *opt, const Command *cmd, int argc, char **argv) {
                 return EXIT_FAILURE_LOCAL;
         for (size_t i = 0; i < peers.n; i++) {
                 const Peer *p = &peers.peers[i];
-                if (!peer_selected(opt, p))
+                if (!p->online || !p->ip || !peer_matches(opt, p))
                         continue;
                 runs[f.n].peer = p;
                 runs[f.n].target = (Target) { .name = strdup(p->hostname), .host = strdup(p->ip), .port = opt->port };

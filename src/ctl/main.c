@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "tailkitctl: unknown command \"%s\" (tailkitctl --help lists them)\n", argv[optind]);
                 return EXIT_USAGE;
         }
-        if ((opt.n_tags > 0 || opt.match) && !opt.all && cmd->func != cmd_peers) {
+        if ((opt.n_tags > 0 || opt.match) && !opt.all && cmd->func != cmd_peers && cmd->func != cmd_sd) {
                 fprintf(stderr, "tailkitctl: --tag and --match select nodes for --all\n");
                 return EXIT_USAGE;
         }

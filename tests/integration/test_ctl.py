@@ -49,7 +49,7 @@ def both(node, *args, **kw):
 # --- help and usage -----------------------------------------------------------
 
 COMMANDS = ["health", "tools", "exec", "job", "vars", "files", "units", "journal",
-            "docker", "metrics", "install-tool", "uninstall-tool", "peers"]
+            "docker", "metrics", "install-tool", "uninstall-tool", "peers", "sd"]
 
 
 def test_help_for_every_command():
@@ -615,6 +615,29 @@ def test_all_json_and_selection(node, fleet):
     assert "tag:web" in table
 
 
+def test_sd_prints_prometheus_service_discovery(node, fleet):
+    """`tailkitctl sd`: the online peers as Prometheus file/HTTP SD JSON, one
+    target group each, with the metrics path and tailnet labels."""
+    p = ok(run(node, "sd", glob=("--port", "9999")))
+    groups = json.loads(p.stdout)
+    by_name = {g["labels"]["tailnet_hostname"]: g for g in groups}
+    assert "tailkitd-delta" not in by_name          # offline
+    assert {"tailkitd-alpha", "tailkitd-beta", "tailkitd-gamma"} <= set(by_name), by_name
+    for g in groups:
+        assert set(g) == {"targets", "labels"} and len(g["targets"]) == 1, g
+        host, _, port = g["targets"][0].rpartition(":")
+        assert port == "9999" and host, g
+        assert g["labels"]["__metrics_path__"] == "/integrations/metrics/prometheus"
+        tags = g["labels"]["tailnet_tags"]
+        assert tags == "" or (tags.startswith(",") and tags.endswith(",")), tags
+    assert ",tag:web," in by_name["tailkitd-alpha"]["labels"]["tailnet_tags"]
+    beta = json.loads(ok(run(node, "sd", glob=("--tag", "tag:db"))).stdout)
+    assert [g["labels"]["tailnet_hostname"] for g in beta] == ["tailkitd-beta"]
+    assert beta[0]["targets"][0].endswith(":80")
+    alpha = json.loads(ok(run(node, "sd", glob=("--match", "*-alpha"))).stdout)
+    assert [g["labels"]["tailnet_hostname"] for g in alpha] == ["tailkitd-alpha"]
+
+
 def test_node_by_tailnet_name(node, fleet):
     # --node NAME is looked up in the peer list (HostName or tailkitd-NAME).
     p = ok(run(node, "health", node_spec=f"alpha:{fleet}"))
@@ -699,3 +722,56 @@ def test_docker_networks_volumes_info_rm_rmi_compose(node, docker):
     table, js = both(node, "docker", "compose", "ls")
     assert isinstance(js, list), js
     docker.cli("volume", "rm", "tk-ctl-vol")
+
+
+@needs_dockerd
+def test_docker_pull_waits_for_the_job(node, docker):
+    """`docker pull` through tailkitctl from a registry on loopback: the job
+    pulls the image (waited for on the system layer, where exec serves it)."""
+    from test_docker import Registry
+    saved = subprocess.run([docker.cli_path, "-H", f"unix://{docker.sock}", "save", IMAGE], capture_output=True,
+                           check=True, timeout=60).stdout
+    registry = Registry(saved, "tk/ctlpull", "1")
+    ref = f"127.0.0.1:{registry.port}/tk/ctlpull:1"
+    try:
+        docker.cli("rmi", ref, check=False)
+        if MODE == "system":
+            js = json.loads(ok(run(node, "docker", "pull", ref, "--wait", glob=("--json",), timeout=120)).stdout)
+            assert js["status"] == "completed" and js["command"] == "pull", js
+        else:
+            out = ok(run(node, "docker", "pull", ref)).stdout
+            assert out.startswith("job ") and out.endswith(" accepted\n"), out
+        wait_for(lambda: docker.cli("images", "-q", ref), timeout=60, what="the pulled image")
+    finally:
+        registry.close()
+        docker.cli("rmi", ref, check=False)
+
+
+@system_only
+@needs_dockerd
+def test_docker_compose_and_swarm_through_tailkitctl(node, docker):
+    from test_docker import COMPOSE_YML
+    d = Path("/srv/tk-ctl-compose")
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "compose.yml").write_text(COMPOSE_YML)
+    ok(run(node, "docker", "compose", "up", "tkctl", "-f", str(d / "compose.yml"), "--wait", timeout=120))
+    table, js = both(node, "docker", "compose", "ls")
+    assert "tkctl" in {p["name"] for p in js} and "tkctl" in table, js
+    js = json.loads(ok(run(node, "docker", "compose", "show", "tkctl", glob=("--json",))).stdout)
+    assert len(js["containers"]) == 1, js
+    ok(run(node, "docker", "compose", "down", "tkctl", "--wait", timeout=120))
+    assert docker.cli("ps", "-aq", "--filter", "label=com.docker.compose.project=tkctl") == ""
+
+    # Not a swarm member: the Engine's 503 and message, exit code "unavailable".
+    p = run(node, "docker", "swarm", "info")
+    assert p.returncode == EXIT["unavailable"] and "swarm" in p.stderr.lower(), p
+    docker.cli("swarm", "init", "--advertise-addr", "127.0.0.1")
+    try:
+        js = json.loads(ok(run(node, "docker", "swarm", "info", glob=("--json",))).stdout)
+        assert js["ID"] == docker.api_json("/swarm")["ID"]
+        table, js = both(node, "docker", "swarm", "nodes")
+        assert [n["ID"] for n in js] == [n["ID"] for n in docker.api_json("/nodes")]
+        ok(run(node, "docker", "swarm", "services"))
+        ok(run(node, "docker", "swarm", "tasks"))
+    finally:
+        docker.cli("swarm", "leave", "--force", check=False)
