@@ -33,6 +33,7 @@
 #define CONNECTION_IDLE_TIMEOUT_SEC 15
 #define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block, at most */
 #define THREAD_STACK_SIZE (512 * 1024)
+#define WHOIS_REUSE_USEC (2ULL * 1000000ULL)        /* a kept-alive connection's identity */
 #define BODY_DRAIN_MAX (2 * 1024 * 1024)           /* read and dropped past a body cap */
 
 /* One per open connection, to enforce the request deadline that MHD's
@@ -43,7 +44,10 @@
  * second per min_upload_rate bytes of body received. On a kept-alive
  * connection the clock restarts when a response completes, so an idle one
  * is closed after the header deadline. It also keeps the caller's identity:
- * the peer of a TCP connection cannot change, so whois runs once. */
+ * the peer of a TCP connection cannot change, so whois is not asked again
+ * for WHOIS_REUSE_USEC — but the peer's caps can (a policy change), so a
+ * long-lived connection (a Prometheus scraping every 15 s) is looked up
+ * again after that: a revoked cap stops working within it. */
 typedef struct ConnTrack ConnTrack;
 struct ConnTrack {
         int fd;
@@ -57,7 +61,8 @@ struct ConnTrack {
         bool between_requests;          /* kept alive, waiting for the next one */
         unsigned requests;              /* begun on this connection */
         const char *integration;        /* the first request's prefix owner */
-        Whois *caller;                  /* resolved by the first request */
+        Whois *caller;                  /* resolved by an earlier request */
+        uint64_t caller_usec;           /* when */
         struct ConnTrack *prev, *next;
 };
 
@@ -398,7 +403,7 @@ static void request_begin(Request *r) {
                 return;
         }
 
-        if (r->track && r->track->caller)
+        if (r->track && r->track->caller && now_usec() - r->track->caller_usec < WHOIS_REUSE_USEC)
                 r->caller = r->track->caller;
         else {
                 e = whois_lookup(w.cfg.tailscale_socket, r->peer, &r->caller, &detail);
@@ -406,8 +411,13 @@ static void request_begin(Request *r) {
                         reply_identity_error(r, e, detail);
                         return;
                 }
-                if (r->track)
+                if (r->track) {
+                        /* Requests on a connection run one after another: the
+                         * one that used the old identity has ended. */
+                        whois_free(r->track->caller);
                         r->track->caller = r->caller;
+                        r->track->caller_usec = now_usec();
+                }
         }
 
         if (!raw_path_is_acceptable(r->raw_path) || !path_is_clean(r->path)) {

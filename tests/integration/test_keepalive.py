@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import socket
+import time
 
 from conftest import REQUEST_TIMEOUT, USER, wait_for
 
@@ -156,3 +157,21 @@ def test_pipelined_requests(node):
         s.close()
     statuses = [int(m) for m in re.findall(rb"HTTP/1.1 (\d{3}) ", data)]
     assert statuses == [200, 200, 421], data
+
+
+def test_a_revoked_cap_takes_effect_on_a_kept_alive_connection(node, fake):
+    """The peer of a connection cannot change, its caps can (a policy edit):
+    the identity is looked up again after a short while, so a long-lived
+    connection (a scraper) loses a revoked cap within seconds."""
+    c = connect(node)
+    try:
+        r, _ = fetch(c, "/tools")
+        assert r.status == 200
+        fake.set_mode("normal", peers={USER: "no-caps.json"})
+        r, _ = fetch(c, "/tools")               # within the reuse window: still the old answer
+        assert r.status in (200, 403)
+        time.sleep(2.5)
+        r, body = fetch(c, "/tools")
+        assert r.status == 403, body
+    finally:
+        c.close()

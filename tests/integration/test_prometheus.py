@@ -186,22 +186,23 @@ def self_counters(node):
 
 
 def test_self_counters(node):
-    """Counted by the vars worker (a static user). The DynamicUser workers'
-    (tools, metrics) files are private to them under systemd 252
-    (RuntimeDirectoryPreserve= puts them below /run/private): the metrics
-    worker sees only its own, so tools is not asserted here."""
+    """Counted by each worker in its own file: vars (the tailkitd user) and
+    tools (tailkitd-tools) here, read by the metrics worker (a DynamicUser)."""
     assert node.get("/vars").status == 200
+    assert node.get("/tools").status == 200
     before, starts = self_counters(node)
     where = subprocess.run(["ls", "-lnR", "/run/tailkitd-stats/"] if MODE == "system" else ["true"],
                            capture_output=True, text=True).stdout
-    assert starts.get("metrics", 0) >= 1 and starts.get("vars", 0) >= 1, where
+    assert starts.get("metrics", 0) >= 1 and starts.get("vars", 0) >= 1 and starts.get("tools", 0) >= 1, where
     assert node.get("/vars").status == 200
     assert node.get("/vars").status == 200
     assert node.get("/vars", src=NOCAPS).status == 403
+    assert node.get("/tools").status == 200
     after, _ = self_counters(node)
     # This test's requests, at least (other clients may add to them).
     assert after[("vars", "200")] >= before.get(("vars", "200"), 0) + 2
     assert after[("vars", "403")] >= before.get(("vars", "403"), 0) + 1
+    assert after[("tools", "200")] >= before.get(("tools", "200"), 0) + 1
     # The scrape that produced `before` was counted once it completed.
     assert after[("metrics", "200")] >= before.get(("metrics", "200"), 0) + 1
 
