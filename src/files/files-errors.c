@@ -65,6 +65,12 @@ void files_describe_errno(int e, FilesOp op, const FilesRule *rule, FilesErrorTe
         case -EDQUOT:
                 t->status = MHD_HTTP_INSUFFICIENT_STORAGE;
                 snprintf(t->error, sizeof(t->error), "no space left on the node's disk");
+                /* upload.c writes a temp file and renames it only once complete:
+                 * whatever was at the path before is still there. */
+                if (op == FILES_OP_WRITE)
+                        snprintf(t->hint, sizeof(t->hint),
+                                 "free space on the file system holding %s (or raise its quota); "
+                                 "the file at that path, if any, is unchanged", dir);
                 break;
         case -EFBIG:
                 t->status = MHD_HTTP_CONTENT_TOO_LARGE;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "fileio.h"
 #include "files-path.h"
@@ -79,6 +81,18 @@ int upload_begin(Upload *u, int rule_fd, const char *rel, uint64_t max_size) {
         free(u->tmp_name);
         u->tmp_name = NULL;
         return e;
+}
+
+int upload_check_space(Upload *u, uint64_t size) {
+        struct statvfs sv;
+
+        if (fstatvfs(u->fd, &sv) < 0 || sv.f_frsize == 0)
+                return 0;
+        /* f_bavail: what an unprivileged writer may use (the worker has no
+         * CAP_SYS_RESOURCE for ext4's reserved blocks). */
+        if ((uint64_t) sv.f_bavail < size / sv.f_frsize + (size % sv.f_frsize != 0))
+                return -ENOSPC;
+        return 0;
 }
 
 int upload_write(Upload *u, const void *data, size_t size) {

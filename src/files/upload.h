@@ -28,6 +28,14 @@ typedef struct Upload {
  * and the lookup errors of files-path.h. */
 int upload_begin(Upload *u, int rule_fd, const char *rel, uint64_t max_size);
 
+/* -ENOSPC when the file system holding the file has fewer than size bytes
+ * free for it (the upload's Content-Length), so that a disk too full for a
+ * body is answered before the body is read, not after gigabytes of it. A
+ * look, not a reservation (fallocate would charge a tmpfs's pages to the
+ * worker's MemoryMax= at once): a write that meets a disk filled meanwhile
+ * still fails with -ENOSPC. 0 where the file system cannot tell. */
+int upload_check_space(Upload *u, uint64_t size);
+
 /* -EFBIG past max_size (nothing more is written). */
 int upload_write(Upload *u, const void *data, size_t size);
 

@@ -61,6 +61,14 @@ int files_write_begin(Request *r, const char *path, size_t path_len, uint64_t de
         if (e < 0)
                 return fail_errno(f, e);
         f->upload_started = true;
+        /* A body that cannot fit is refused before it is read: the caller
+         * gets its 507 at once instead of the worker draining a bounded
+         * amount and then closing on it (worker.h). */
+        if (declared_size != UINT64_MAX) {
+                e = upload_check_space(&f->upload, declared_size);
+                if (e < 0)
+                        return fail_errno(f, e);
+        }
         return 0;
 }
 

@@ -3,6 +3,9 @@
  * an edit takes effect without a restart. Values never reach a log line, an
  * error or a hint. */
 
+#include <limits.h>
+#include <stdio.h>
+
 #include "budget.h"
 #include "json-util.h"
 #include "log.h"
@@ -144,6 +147,16 @@ static int reply_store_error(Request *r, int e, const char *what) {
                 r->retry_after_sec = 1;
                 return reply_errorf(r, 503, "the vars worker holds at most 64 MiB of scope indexes at once; retry in a moment",
                                     "too many large scopes open: cannot %s now", what);
+        }
+        /* The disk's, not a scope limit (store.h): 507, and the scope file
+         * is the one before this write (store.c renames a complete temp). */
+        if (e == -ENOSPC || e == -EDQUOT) {
+                char hint[PATH_MAX + 128];
+
+                log_error_errno(e, "Cannot %s %s/%s: %m", what, r->args[0], r->args[1]);
+                snprintf(hint, sizeof(hint), "free space on the file system holding %s/vars (or raise its quota); "
+                         "the stored values are unchanged", state_dir());
+                return reply_errorf(r, 507, hint, "no space left on the node's disk: cannot %s", what);
         }
         log_error_errno(e, "Cannot %s %s/%s: %m", what, r->args[0], r->args[1]);
         if (e == -EBADMSG)
@@ -305,9 +318,9 @@ int vars_key_put(Request *r) {
                 return 0;
 
         e = store_put(r->args[0], r->args[1], request_caller_name(r), key, value, len);
-        if (e == -EDQUOT)
+        if (e == -EOVERFLOW)
                 return reply_error(r, 409, "scope is full", "a scope holds at most 10000 keys");
-        if (e == -ENOSPC)
+        if (e == -EFBIG)
                 return reply_error(r, 409, "scope is full", "a scope's stored size is limited to 32 MiB");
         if (e == -EMLINK)
                 return reply_errorf(r, 409, "delete an env you no longer need (DELETE /vars/<project>/<env>)",

@@ -272,7 +272,7 @@ static int write_scope_at(int dir_fd, const char *env, const ScopeFile *old, con
 
         emit_scope(&count, old, c);
         if (count.total > VARS_SCOPE_FILE_MAX)
-                return -ENOSPC;
+                return -EFBIG;
 
         if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
                 rnd = (uint64_t) time(NULL) ^ (uint64_t) getpid();
@@ -333,7 +333,7 @@ int store_put(const char *project, const char *env, const char *caller, const ch
         if (r < 0)
                 return r;
         if (!scope_file_find(old, key) && old->n_visible >= VARS_KEYS_MAX)
-                return -EDQUOT;
+                return -EOVERFLOW;
         if (old->fd < 0) {
                 size_t n;
 

@@ -28,9 +28,11 @@
 /* The scope for reading (an empty one when nothing is stored). */
 int store_open(const char *project, const char *env, ScopeFile **ret);
 
-/* Sets key. -EDQUOT: the scope holds VARS_KEYS_MAX keys already; -EMLINK:
- * the project holds VARS_ENVS_MAX envs already; -ENOSPC: the file would
- * exceed VARS_SCOPE_FILE_MAX. */
+/* Sets key. -EOVERFLOW: the scope holds VARS_KEYS_MAX keys already; -EMLINK:
+ * the project holds VARS_ENVS_MAX envs already; -EFBIG: the file would
+ * exceed VARS_SCOPE_FILE_MAX. Those limits use errnos that writing a small
+ * file never returns, so a -ENOSPC or -EDQUOT is the disk's (a full file
+ * system, a quota) and the caller can tell the two apart. */
 int store_put(const char *project, const char *env, const char *caller, const char *key,
               const char *value, size_t len);
 

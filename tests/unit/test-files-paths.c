@@ -243,6 +243,15 @@ TEST(upload) {
         ASSERT_INT_EQ(count_entries(dir), before);
 
         /* Refusals. */
+        /* Free space: a body no disk can hold is refused before a byte
+         * of it is written; a small one is not (upload_check_space). */
+        ASSERT_OK(upload_begin(&u, base_fd, "up/space", UINT64_MAX));
+        ASSERT_INT_EQ(upload_check_space(&u, UINT64_C(1) << 62), -ENOSPC);
+        ASSERT_OK(upload_check_space(&u, 4096));
+        ASSERT_OK(upload_check_space(&u, 0));
+        upload_done(&u);
+        ASSERT_INT_EQ(faccessat(base_fd, "up/space", F_OK, 0), -1);
+
         ASSERT_INT_EQ(upload_begin(&u, base_fd, "escape/x", 10), -EXDEV);
         upload_done(&u);
         ASSERT_INT_EQ(upload_begin(&u, base_fd, "rel", 10), -EMLINK);

@@ -389,7 +389,7 @@ TEST(store_limits) {
                 snprintf(env, sizeof(env), "B%d", i);
                 ASSERT_OK(store_put("q", "big", "t", env, big, sizeof(big)));
         }
-        ASSERT_INT_EQ(store_put("q", "big", "t", "B5", big, sizeof(big)), -ENOSPC);
+        ASSERT_INT_EQ(store_put("q", "big", "t", "B5", big, sizeof(big)), -EFBIG);
         cleanup_state(dir);
 }
 
