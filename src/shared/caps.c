@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <strings.h>
 
 #include "caps.h"
-#include "log.h"
 #include "macro.h"
 
 /* Returns 1/0 for the element's flag, -EBADMSG when the element is malformed. */
@@ -49,9 +49,11 @@ int cap_value_allows(json_object *value, CapAccess access) {
 }
 
 bool caps_allow(json_object *capmap, char *const *domains, size_t n_domains,
-                const char *feature, CapAccess access) {
+                const char *feature, CapAccess access, char **ret_malformed) {
         bool allowed = false;
 
+        if (ret_malformed)
+                *ret_malformed = NULL;
         if (access == CAP_NONE)
                 return true;
         if (!capmap || !json_object_is_type(capmap, json_type_object))
@@ -67,9 +69,10 @@ bool caps_allow(json_object *capmap, char *const *domains, size_t n_domains,
                 if (!json_object_object_get_ex(capmap, name, &value))
                         continue;
                 r = cap_value_allows(value, access);
-                if (r < 0)
-                        log_warning("Capability %s of the caller is malformed; denying it", name);
-                else if (r > 0)
+                if (r < 0) {
+                        if (ret_malformed && !*ret_malformed)
+                                *ret_malformed = TAKE_PTR(name);
+                } else if (r > 0)
                         allowed = true;
         }
         return allowed;

@@ -23,9 +23,13 @@ typedef enum CapAccess {
 int cap_value_allows(json_object *value, CapAccess access);
 
 /* Looks up "<domain>/cap/tailkitd-<feature>" for every accepted domain in the
- * whois CapMap and ORs the results. */
+ * whois CapMap and ORs the results. A malformed cap denies and is not
+ * logged here: when ret_malformed is not NULL it receives the first such
+ * cap's name (NULL when none), for the caller to log once per request —
+ * one request may check several features, each under several domains, and
+ * a hostile peer would otherwise write a journal line for every check. */
 bool caps_allow(json_object *capmap, char *const *domains, size_t n_domains,
-                const char *feature, CapAccess access);
+                const char *feature, CapAccess access, char **ret_malformed);
 
 /* Key presence, like Go's PeerCapMap.HasCapability (for exec's acl_cap). */
 bool caps_has(json_object *capmap, const char *name);

@@ -234,13 +234,31 @@ const char *request_caller_name(Request *r) {
         return r->caller ? r->caller->name : NULL;
 }
 
+/* Every cap check of a request goes through here: a malformed cap is
+ * logged once per request, however many features and domains it checks. */
+static bool request_caps_allow(Request *r, const char *feature, CapAccess access) {
+        _cleanup_free_ char *malformed = NULL;
+        bool allowed;
+
+        if (!r->caller)
+                return false;
+        allowed = caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains, feature, access,
+                             r->malformed_cap_logged ? NULL : &malformed);
+        if (malformed) {
+                r->malformed_cap_logged = true;
+                log_struct(LOG_WARNING,
+                           ((LogField[]) { { "CALLER", r->caller->name }, { "CAPABILITY", malformed }, {} }),
+                           "Capability %s of the caller is malformed; denying it", malformed);
+        }
+        return allowed;
+}
+
 bool request_has_cap(Request *r, CapAccess access) {
-        return r->caller && caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains,
-                                       w.def->name, access);
+        return request_caps_allow(r, w.def->name, access);
 }
 
 bool request_has_feature_cap(Request *r, const char *feature, CapAccess access) {
-        return r->caller && caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains, feature, access);
+        return request_caps_allow(r, feature, access);
 }
 
 bool request_has_named_cap(Request *r, const char *name) {
@@ -466,8 +484,7 @@ static void request_begin(Request *r) {
                 }
         }
 
-        if (!caps_allow(r->caller->capmap, w.cfg.cap_domains, w.cfg.n_cap_domains,
-                        w.def->name, r->route->access)) {
+        if (!request_caps_allow(r, w.def->name, r->route->access)) {
                 const char *need = r->route->access == CAP_WRITE ? "write" : "read";
                 char h[512];
 

@@ -81,6 +81,7 @@ struct Request {
         size_t body_discarded;
         bool replied;
         bool close_connection;       /* send Connection: close with the reply */
+        bool malformed_cap_logged;   /* one warning per request (caps.h) */
         unsigned status;
         unsigned retry_after_sec;    /* set before a 429/503: sent as Retry-After */
         uint64_t start_usec;

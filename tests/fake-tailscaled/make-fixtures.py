@@ -320,6 +320,15 @@ def fixtures():
     out["unlisted-domain.json"] = (
         whois(n, ned, every_feature("unlisted.example.org", [{"read": True, "write": True}])), ["127.0.0.17"])
 
+    # 127.0.0.18: a malformed cap under tailscale.com and read under
+    # example.com on every feature: reads pass on example.com's grant while
+    # every check meets the malformed one (one warning per request).
+    ola = user(6042118831735, "ola@example.com", "Ola Example")
+    n = simple_node(18, "half-box", "half-box", "2025-08-08T08:00:00.8Z", user_id=ola["ID"])
+    caps = every_feature("tailscale.com", [{"read": True, "write": True}, "oops"])
+    caps.update(every_feature("example.com", [{"read": True}]))
+    out["malformed-and-custom-read.json"] = (whois(n, ola, caps), ["127.0.0.18"])
+
     result = {}
     for fname, (obj, lookups) in out.items():
         keys = list(lookups)

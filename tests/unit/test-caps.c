@@ -33,7 +33,7 @@ static char *const custom_domains[] = { (char *) "tailscale.com", (char *) "exam
 /* caps_allow on a literal CapMap with the default domain list. */
 static bool map_allows(const char *capmap, const char *feature, CapAccess access) {
         json_object *m = parse(capmap);
-        bool r = caps_allow(m, default_domains, 1, feature, access);
+        bool r = caps_allow(m, default_domains, 1, feature, access, NULL);
 
         json_object_put(m);
         return r;
@@ -197,10 +197,10 @@ TEST(escaped_strings_in_values) {
 TEST(cap_none_always_allowed) {
         json_object *m = parse("{}");
 
-        ASSERT_TRUE(caps_allow(NULL, default_domains, 1, "tools", CAP_NONE));
-        ASSERT_TRUE(caps_allow(m, default_domains, 1, "tools", CAP_NONE));
-        ASSERT_TRUE(caps_allow(m, NULL, 0, "tools", CAP_NONE));
-        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ));
+        ASSERT_TRUE(caps_allow(NULL, default_domains, 1, "tools", CAP_NONE, NULL));
+        ASSERT_TRUE(caps_allow(m, default_domains, 1, "tools", CAP_NONE, NULL));
+        ASSERT_TRUE(caps_allow(m, NULL, 0, "tools", CAP_NONE, NULL));
+        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ, NULL));
         json_object_put(m);
 }
 
@@ -232,18 +232,18 @@ TEST(caps_allow_basic) {
 TEST(capmap_null_or_absent) {
         json_object *m;
 
-        ASSERT_FALSE(caps_allow(NULL, default_domains, 1, "tools", CAP_READ));
-        ASSERT_FALSE(caps_allow(NULL, default_domains, 1, "tools", CAP_WRITE));
+        ASSERT_FALSE(caps_allow(NULL, default_domains, 1, "tools", CAP_READ, NULL));
+        ASSERT_FALSE(caps_allow(NULL, default_domains, 1, "tools", CAP_WRITE, NULL));
         m = parse("{}");
-        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ));
+        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ, NULL));
         json_object_put(m);
         /* A CapMap that is not an object (malformed) denies. */
         m = parse("[{\"read\":true}]");
-        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ));
+        ASSERT_FALSE(caps_allow(m, default_domains, 1, "tools", CAP_READ, NULL));
         json_object_put(m);
         /* No domains at all: nothing can match. */
         m = parse("{\"tailscale.com/cap/tailkitd-tools\":[{\"read\":true}]}");
-        ASSERT_FALSE(caps_allow(m, NULL, 0, "tools", CAP_READ));
+        ASSERT_FALSE(caps_allow(m, NULL, 0, "tools", CAP_READ, NULL));
         json_object_put(m);
 }
 
@@ -261,27 +261,53 @@ TEST(custom_domains) {
         char *const other[] = { (char *) "tailscale.com", (char *) "example.org" };
         char *const example_first[] = { (char *) "example.com", (char *) "tailscale.com" };
 
-        ASSERT_TRUE(caps_allow(only_example, custom_domains, 2, "vars", CAP_READ));
-        ASSERT_TRUE(caps_allow(only_example, custom_domains, 2, "vars", CAP_WRITE));
-        ASSERT_TRUE(caps_allow(only_example, example_first, 2, "vars", CAP_WRITE));
-        ASSERT_FALSE(caps_allow(only_example, only_tailscale, 1, "vars", CAP_READ));
-        ASSERT_FALSE(caps_allow(only_example, other, 2, "vars", CAP_READ));
-        ASSERT_FALSE(caps_allow(only_example, custom_domains, 2, "files", CAP_READ));
+        ASSERT_TRUE(caps_allow(only_example, custom_domains, 2, "vars", CAP_READ, NULL));
+        ASSERT_TRUE(caps_allow(only_example, custom_domains, 2, "vars", CAP_WRITE, NULL));
+        ASSERT_TRUE(caps_allow(only_example, example_first, 2, "vars", CAP_WRITE, NULL));
+        ASSERT_FALSE(caps_allow(only_example, only_tailscale, 1, "vars", CAP_READ, NULL));
+        ASSERT_FALSE(caps_allow(only_example, other, 2, "vars", CAP_READ, NULL));
+        ASSERT_FALSE(caps_allow(only_example, custom_domains, 2, "files", CAP_READ, NULL));
 
         /* Caps under several accepted domains are ORed. */
-        ASSERT_TRUE(caps_allow(both, custom_domains, 2, "vars", CAP_READ));
-        ASSERT_TRUE(caps_allow(both, custom_domains, 2, "vars", CAP_WRITE));
-        ASSERT_TRUE(caps_allow(both, only_tailscale, 1, "vars", CAP_READ));
-        ASSERT_FALSE(caps_allow(both, only_tailscale, 1, "vars", CAP_WRITE));
+        ASSERT_TRUE(caps_allow(both, custom_domains, 2, "vars", CAP_READ, NULL));
+        ASSERT_TRUE(caps_allow(both, custom_domains, 2, "vars", CAP_WRITE, NULL));
+        ASSERT_TRUE(caps_allow(both, only_tailscale, 1, "vars", CAP_READ, NULL));
+        ASSERT_FALSE(caps_allow(both, only_tailscale, 1, "vars", CAP_WRITE, NULL));
 
         /* A malformed cap under one domain does not poison a valid one under
          * another (they are different caps); it only grants nothing itself. */
-        ASSERT_TRUE(caps_allow(one_bad, custom_domains, 2, "vars", CAP_READ));
-        ASSERT_FALSE(caps_allow(one_bad, custom_domains, 2, "vars", CAP_WRITE));
+        ASSERT_TRUE(caps_allow(one_bad, custom_domains, 2, "vars", CAP_READ, NULL));
+        ASSERT_FALSE(caps_allow(one_bad, custom_domains, 2, "vars", CAP_WRITE, NULL));
 
         json_object_put(only_example);
         json_object_put(both);
         json_object_put(one_bad);
+}
+
+/* The malformed cap is reported to the caller (which logs it once per
+ * request), the first one met when several domains hold one. */
+TEST(malformed_reported_not_logged) {
+        json_object *m = parse("{"
+                "\"tailscale.com/cap/tailkitd-vars\":[{\"read\":true},\"x\"],"
+                "\"example.com/cap/tailkitd-vars\":[7],"
+                "\"example.com/cap/tailkitd-tools\":[{\"read\":true}]"
+                "}");
+        char *bad = (char *) "unset";
+
+        ASSERT_FALSE(caps_allow(m, custom_domains, 2, "vars", CAP_READ, &bad));
+        ASSERT_STREQ(bad, "tailscale.com/cap/tailkitd-vars");
+        free(bad);
+
+        bad = (char *) "unset";
+        ASSERT_TRUE(caps_allow(m, custom_domains, 2, "tools", CAP_READ, &bad));
+        ASSERT_NULL(bad);
+
+        /* Nothing looked at for CAP_NONE: nothing malformed either. */
+        bad = (char *) "unset";
+        ASSERT_TRUE(caps_allow(m, custom_domains, 2, "vars", CAP_NONE, &bad));
+        ASSERT_NULL(bad);
+
+        json_object_put(m);
 }
 
 TEST(caps_has) {
@@ -325,6 +351,7 @@ int main(void) {
         RUN(caps_allow_basic);
         RUN(capmap_null_or_absent);
         RUN(custom_domains);
+        RUN(malformed_reported_not_logged);
         RUN(caps_has);
         return 0;
 }
