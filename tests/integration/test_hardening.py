@@ -184,14 +184,14 @@ def test_allow_lists_head_with_get(node):
 def test_fragment_is_stripped_like_the_dispatcher_does(node):
     s = connect(node, USER)
     try:
-        s.sendall(b"GET /health#frag HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /health#frag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data, _ = read_all(s, 10)
     finally:
         s.close()
     assert data.startswith(b"HTTP/1.1 200 "), data[:200]
     s = connect(node, USER)
     try:
-        s.sendall(b"GET /vars?x=1#frag HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /vars?x=1#frag HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data, _ = read_all(s, 10)
     finally:
         s.close()
