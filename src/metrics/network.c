@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,17 +100,25 @@ int net_parse_link_msg(const void *buf, size_t len, NetList *l) {
         struct rtnl_link_stats64 st = {};
         LinkAttrs a = {};
         NetCounters *c;
-        const char *name;
+        const char *name, *end;
 
-        if (len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(nlh, (int) len) || nlh->nlmsg_type != RTM_NEWLINK ||
-            mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
+        if (len > INT_MAX || len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(nlh, (int) len) ||
+            nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
                 return -EBADMSG;
-        mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg))
+        /* Walk the attributes up to nlmsg_len itself, not libmnl's
+         * mnl_attr_for_each() bound (nlmsg_len aligned up to 4): a message
+         * whose length is not a multiple of 4 and that ends the buffer has
+         * no padding after it, and an attribute reaching into that padding
+         * would be read past the buffer (found by fuzz-netlink). */
+        end = (const char *) nlh + nlh->nlmsg_len;
+        for (attr = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct ifinfomsg));
+             mnl_attr_ok(attr, (int) (end - (const char *) attr));
+             attr = mnl_attr_next(attr))
                 if (link_attr_cb(attr, &a) < 0)
                         return -EBADMSG;
         /* The walk stops at an attribute that runs past the message (or
          * leftover bytes): a malformed message, not a shorter one. */
-        if ((const char *) attr != (const char *) mnl_nlmsg_get_payload_tail(nlh))
+        if ((const char *) attr < end)
                 return -EBADMSG;
         if (!a.name)
                 return -EBADMSG;

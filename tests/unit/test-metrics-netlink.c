@@ -8,6 +8,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "macro.h"
@@ -184,6 +186,43 @@ TEST(malformed) {
         ASSERT_INT_EQ(l.n, 0);
 }
 
+/* fuzz-netlink's finding: a message whose nlmsg_len is not a multiple of
+ * 4 ends the buffer, and its last attribute reaches into the padding that
+ * libmnl's walk assumes is there. Parsed from a heap copy of exactly
+ * nlmsg_len bytes, so that the ASan build catches any read past it. */
+TEST(unaligned_end) {
+        _cleanup_(net_list_done) NetList l = {};
+        _cleanup_free_ char *copy = NULL;
+        struct nlmsghdr *nlh;
+        uint16_t n;
+
+        nlh = new_link(RTM_NEWLINK);
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+        /* IFLA_STATS with 6 bytes of payload: nla_len 10, padded to 12. */
+        mnl_attr_put(nlh, IFLA_STATS, 6, "\1\2\3\4\5\6");
+        nlh->nlmsg_len -= 3;            /* the attribute now ends 1 byte past it */
+        n = (uint16_t) nlh->nlmsg_len;
+        copy = malloc(n);
+        ASSERT_NOT_NULL(copy);
+        memcpy(copy, nlh, n);
+        ASSERT_INT_EQ(net_parse_link_msg(copy, n, &l), -EBADMSG);
+
+        /* The same attribute ending exactly at an unaligned nlmsg_len is
+         * whole: read, and nothing past it. */
+        nlh = new_link(RTM_NEWLINK);
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+        mnl_attr_put(nlh, IFLA_STATS, 6, "\1\2\3\4\5\6");
+        nlh->nlmsg_len -= 2;            /* only the padding is cut */
+        n = (uint16_t) nlh->nlmsg_len;
+        free(copy);
+        copy = malloc(n);
+        ASSERT_NOT_NULL(copy);
+        memcpy(copy, nlh, n);
+        ASSERT_OK(net_parse_link_msg(copy, n, &l));
+        ASSERT_INT_EQ(l.n, 1);
+        ASSERT_STREQ(l.items[0].name, "eth0");
+}
+
 int main(void) {
         RUN(stats64_exact);
         RUN(stats64_longer);
@@ -191,5 +230,6 @@ int main(void) {
         RUN(stats32);
         RUN(no_stats_unknown_attrs);
         RUN(malformed);
+        RUN(unaligned_end);
         return 0;
 }
