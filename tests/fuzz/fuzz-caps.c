@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (r < 0 != (w < 0))
                         abort();        /* a malformed value denies both */
                 json_object_object_add(capmap, "tailscale.com/cap/tailkitd-vars", json_object_get(v));
-                if (caps_allow(capmap, domains, 1, "vars", CAP_READ) != (r > 0))
+                if (caps_allow(capmap, domains, 1, "vars", CAP_READ, NULL) != (r > 0))
                         abort();
                 json_object_put(capmap);
         }

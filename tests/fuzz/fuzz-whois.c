@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (whois_parse((const char *) data, size, &w) < 0)
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(features); i++) {
-                (void) caps_allow(w->capmap, domains, 1, features[i], CAP_READ);
-                (void) caps_allow(w->capmap, domains, 1, features[i], CAP_WRITE);
+                (void) caps_allow(w->capmap, domains, 1, features[i], CAP_READ, NULL);
+                (void) caps_allow(w->capmap, domains, 1, features[i], CAP_WRITE, NULL);
         }
         (void) caps_has(w->capmap, "tailscale.com/cap/devbox");
         return 0;
