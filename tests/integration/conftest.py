@@ -19,6 +19,7 @@ see the fixture README; anything not listed is not a tailnet peer.
 import http.client
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -181,6 +182,9 @@ class Node:
             args.append("--seqpacket")
         for k, v in self.env().items():
             args += ["-E", f"{k}={v}"]
+        # TAILKITD_WRAPPER: a command each process runs under, split into
+        # words without a shell (tests/reliability/valgrind.sh: valgrind).
+        args += shlex.split(os.environ.get("TAILKITD_WRAPPER", ""))
         args.append(str(binary))
         log = open(self.workdir / f"{name}.log", "ab")
         proc = subprocess.Popen(args, stdout=log, stderr=log)
@@ -224,11 +228,16 @@ class Node:
             return False
 
     def stop(self):
+        # Under a wrapper a process needs longer to exit (valgrind's leak
+        # check runs then; a SIGKILL would lose its report).
+        grace = 120 if os.environ.get("TAILKITD_WRAPPER") else 5
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
+        for proc in self.procs.values():
+            if proc.poll() is None:
                 try:
-                    proc.wait(5)
+                    proc.wait(grace)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
