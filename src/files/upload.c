@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -13,13 +15,43 @@
 
 #define TMP_PREFIX ".tailkitd-recv-"
 
-/* ".tailkitd-recv-<16 hex digits>" */
+/* ".tailkitd-recv-<pid>-<16 hex digits>": the pid of the worker that made
+ * it, so that a later upload into the same directory can tell a file left
+ * by a worker that was killed (between linking the file and renaming it in
+ * place) from one of a live upload. */
 static int tmp_name(char **ret) {
         uint64_t v;
 
         if (getrandom(&v, sizeof(v), 0) != sizeof(v))
                 return -EIO;
-        return asprintf(ret, TMP_PREFIX "%016llx", (unsigned long long) v) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, TMP_PREFIX "%d-%016llx", (int) getpid(), (unsigned long long) v) < 0 ? -ENOMEM : 0;
+}
+
+/* Removes the hidden files of dead workers from dir: those whose pid no
+ * longer runs (a pid that runs again is left alone: never a live upload's). */
+static void remove_stale_tmp_files(int dir_fd) {
+        _cleanup_close_ int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+        struct dirent *de;
+
+        if (fd < 0 || !(d = fdopendir(fd)))
+                return;
+        fd = -EBADF;            /* the DIR owns it now */
+        while ((de = readdir(d))) {
+                const char *p = startswith(de->d_name, TMP_PREFIX);
+                char *end;
+                long pid;
+
+                if (!p || de->d_type != DT_REG)
+                        continue;
+                errno = 0;
+                pid = strtol(p, &end, 10);
+                if (errno != 0 || end == p || *end != '-' || pid <= 0 || pid > INT32_MAX || pid == getpid())
+                        continue;
+                if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
 }
 
 /* What is at the destination now: 0 and st, -ENOENT, or a refusal. */
@@ -57,6 +89,7 @@ int upload_begin(Upload *u, int rule_fd, const char *rel, uint64_t max_size) {
         e = stat_destination(u, &st);
         if (e < 0 && e != -ENOENT)
                 return e;
+        remove_stale_tmp_files(u->dir_fd);
 
         u->fd = openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
         if (u->fd >= 0)

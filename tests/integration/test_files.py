@@ -275,6 +275,23 @@ def test_modes_and_owners(node, tree):
     assert not [n for n in os.listdir(tree.p("app")) if n.startswith(".tailkitd-recv-")]
 
 
+def test_hidden_files_of_a_killed_worker_are_removed(node, tree):
+    """A worker killed between linking an upload under its hidden name and
+    renaming it in place leaves ".tailkitd-recv-<pid>-…"; the next upload
+    into that directory removes it once that pid no longer runs, and never
+    touches one whose pid runs (a live upload's)."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()                                   # a pid that ran and ended
+    stale = tree.p(f"app/.tailkitd-recv-{dead.pid}-0123456789abcdef")
+    live = tree.p(f"app/.tailkitd-recv-{os.getpid()}-fedcba9876543210")
+    stale.write_bytes(b"half")
+    live.write_bytes(b"in flight")
+    assert put(node, tree.a("app/after-kill"), b"x").status == 200
+    assert not stale.exists()
+    assert live.exists()
+    live.unlink()
+
+
 def test_range(node, tree):
     data = bytes(range(256)) * 40
     assert put(node, tree.a("app/ranged"), data).status == 200
