@@ -102,7 +102,10 @@ int net_parse_link_msg(const void *buf, size_t len, NetList *l) {
         NetCounters *c;
         const char *name, *end;
 
-        if (len > INT_MAX || len < sizeof(struct nlmsghdr) || !mnl_nlmsg_ok(nlh, (int) len) ||
+        /* nlmsg_len compared as unsigned too: mnl_nlmsg_ok() casts it to
+         * int, so a length above INT_MAX passed as negative (found by
+         * fuzz-netlink). */
+        if (len > INT_MAX || len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len || !mnl_nlmsg_ok(nlh, (int) len) ||
             nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
                 return -EBADMSG;
         /* Walk the attributes up to nlmsg_len itself, not libmnl's
