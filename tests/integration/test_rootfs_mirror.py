@@ -31,27 +31,27 @@ def test_deb822_sources(tmp_path):
     d.mkdir()
     (d / "debian.sources").write_text(textwrap.dedent("""\
         Types: deb
-        URIs: http://mirror.invalid/security
+        URIs: file:///srv/mirror/security
         Suites: bookworm-security
         Components: main
 
         Types: deb
-        URIs: http://mirror.invalid/debian http://other.invalid/debian
+        URIs: file:///srv/mirror/debian file:///srv/other/debian
         Suites: bookworm bookworm-updates
         Components: main
         """))
     r = mirror(tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "http://mirror.invalid/debian"
+    assert r.stdout.strip() == "file:///srv/mirror/debian"
 
 
 def test_one_line_sources_list(tmp_path):
     (tmp_path / "sources.list").write_text(
         "# comment\n"
-        "deb [arch=amd64 signed-by=/x.gpg] http://mirror.invalid/debian bookworm main\n")
+        "deb [arch=amd64 signed-by=/x.gpg] file:///srv/mirror/debian bookworm main\n")
     r = mirror(tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "http://mirror.invalid/debian"
+    assert r.stdout.strip() == "file:///srv/mirror/debian"
 
 
 def test_no_mirror_host_in_the_repository():
