@@ -17,20 +17,42 @@ int job_exit_code(json_object *job) {
         return streq_ptr(json_str(job, "status"), "completed") ? EXIT_OK : EXIT_JOB_FAILED;
 }
 
+/* Seconds the node may hold a poll (?wait=) before answering: within the
+ * request timeout and the deadline, with 2 s to spare; 0 when too short. A
+ * node that predates ?wait ignores it and answers at once: the loop then
+ * polls every JOB_POLL_MS, as before. */
+static unsigned wait_seconds(Ctx *c) {
+        uint64_t budget = c->opt->timeout_ms ? c->opt->timeout_ms : UINT64_MAX, now = now_ms();
+
+        if (c->deadline_ms)
+                budget = MIN(budget, c->deadline_ms > now ? c->deadline_ms - now : 0);
+        if (budget / 1000 <= 2)
+                return 0;
+        return (unsigned) MIN(budget / 1000 - 2, (uint64_t) JOB_WAIT_MAX_SEC);
+}
+
 int job_wait(Ctx *c, const char *id, json_object **ret) {
-        _cleanup_free_ char *escaped = http_escape(id), *path = NULL;
+        _cleanup_free_ char *escaped = http_escape(id);
         Progress p = {};
         int r;
 
         *ret = NULL;
-        if (!escaped || asprintf(&path, "/exec/jobs/%s", escaped) < 0)
+        if (!escaped)
                 return EXIT_FAILURE_LOCAL;
         if (c->tty)
                 progress_begin(&p, c->err, id);
         for (;;) {
+                _cleanup_free_ char *path = NULL;
                 json_object *job = NULL;
                 const char *status;
+                unsigned wait = wait_seconds(c);
+                uint64_t asked = now_ms();
 
+                if ((wait > 0 ? asprintf(&path, "/exec/jobs/%s?wait=%u", escaped, wait)
+                              : asprintf(&path, "/exec/jobs/%s", escaped)) < 0) {
+                        progress_end(&p, false);
+                        return EXIT_FAILURE_LOCAL;
+                }
                 r = api_get_json(c, path, &job);
                 if (r != 0) {
                         progress_end(&p, false);
@@ -49,7 +71,9 @@ int job_wait(Ctx *c, const char *id, json_object **ret) {
                         fprintf(c->err, "error: %s: job %s did not end within the timeout\n", c->target->name, id);
                         return EXIT_UNREACHABLE;
                 }
-                nanosleep(&(struct timespec) { .tv_nsec = JOB_POLL_MS * 1000000L }, NULL);
+                /* A node that held the poll has waited already. */
+                if (wait == 0 || now_ms() - asked < JOB_POLL_MS)
+                        nanosleep(&(struct timespec) { .tv_nsec = JOB_POLL_MS * 1000000L }, NULL);
         }
 }
 

@@ -33,6 +33,9 @@
 #define CONNECTION_IDLE_TIMEOUT_SEC 15
 #define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block, at most */
 #define THREAD_STACK_SIZE (512 * 1024)
+/* How long a stopping worker lets the requests it is answering finish (a
+ * long poll ends within a second of the stop; streams are cut after it). */
+#define STOP_DRAIN_USEC (2 * 1000 * 1000ULL)
 #define WHOIS_REUSE_USEC (2ULL * 1000000ULL)        /* a kept-alive connection's identity */
 #define BODY_DRAIN_MAX (2 * 1024 * 1024)           /* read and dropped past a body cap */
 
@@ -75,6 +78,7 @@ static struct {
         const char *listen_path;
         uint64_t idle_timeout_usec;
         atomic_uint active;
+        atomic_uint answering;       /* requests past their handler's start, not yet completed */
         _Atomic uint64_t last_activity;
         pthread_mutex_t tracks_lock;
         ConnTrack *tracks;
@@ -667,6 +671,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 return reply_errorf(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
                                     "request body too large (at most %zu bytes)", r->route->max_body) < 0 ? MHD_NO : MHD_YES;
 
+        r->answering = true;
+        atomic_fetch_add(&w.answering, 1);
         if (r->route->handler(r) < 0 && !r->replied)
                 reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error",
                             "see journalctl TAILKITD_COMPONENT=<integration> on the node");
@@ -682,6 +688,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 
         if (!r)
                 return;
+        if (r->answering)
+                atomic_fetch_sub(&w.answering, 1);
         /* MHD may refuse a request (oversized headers) before on_request. */
         const char *method = r->method ?: "-", *path = r->path ?: strna(r->raw_path);
         static const char *const termination[] = {
@@ -1061,6 +1069,10 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
         return (size_t) (out - s);
 }
 
+bool worker_terminating(void) {
+        return terminating;
+}
+
 static void on_terminate(int sig) {
         terminating = 1;
 }
@@ -1182,6 +1194,12 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
         }
 
         (void) sd_notify(0, "STOPPING=1");
+        /* Told to stop: let the requests being answered finish, for a while
+         * (a handler that waits sees worker_terminating() and answers);
+         * stopping the daemon cuts every connection at once. */
+        for (uint64_t until = now_usec() + STOP_DRAIN_USEC;
+             terminating && atomic_load(&w.answering) > 0 && now_usec() < until;)
+                (void) usleep(20 * 1000);
         MHD_stop_daemon(w.mhd);
         if (def->done && !w.init_failed)
                 def->done();

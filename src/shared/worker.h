@@ -81,6 +81,7 @@ struct Request {
         size_t body_discarded;
         bool replied;
         bool close_connection;       /* send Connection: close with the reply */
+        bool answering;              /* counted until completed (a stop waits for it) */
         bool malformed_cap_logged;   /* one warning per request (caps.h) */
         unsigned status;
         unsigned retry_after_sec;    /* set before a 429/503: sent as Retry-After */
@@ -92,6 +93,10 @@ struct Request {
 
 /* Runs the worker; returns the process exit code. */
 int worker_main(int argc, char *argv[], const WorkerDefinition *def);
+
+/* Whether the worker was told to stop (SIGTERM): a handler that waits
+ * (a long poll) ends its wait. */
+bool worker_terminating(void);
 
 /* The loaded tailkitd.conf. */
 const DaemonConfig *worker_daemon_config(void);

@@ -967,6 +967,27 @@ def test_delete_cancels_a_running_job(node, tool):
     assert get_job(node, jid)["status"] == "cancelled"
 
 
+
+def test_wait_returns_when_a_real_job_ends_or_is_cancelled(node, tool):
+    jid = start(node, "sleeper", {"secs": "1", "say": "woke"})
+    t0 = time.monotonic()
+    r = node.request("GET", f"/exec/jobs/{jid}?wait=20", timeout=30)
+    took = time.monotonic() - t0
+    assert r.status == 200, r
+    job = r.json()
+    assert job["status"] == "completed" and job["stdout"] == "woke\n", job
+    assert took < 8, took
+
+    secs = unique_secs(63)
+    jid = start(node, "tree", {"secs": secs})
+    wait_for(lambda: len(pgrep(f"sleep {secs}")) == 2, timeout=5, what="the job's processes")
+    threading.Timer(1.0, lambda: node.request("DELETE", f"/exec/jobs/{jid}")).start()
+    t0 = time.monotonic()
+    r = node.request("GET", f"/exec/jobs/{jid}?wait=30", timeout=40)
+    took = time.monotonic() - t0
+    assert r.status == 200 and r.json()["status"] == "cancelled", r
+    assert took < 10, took
+
 def test_delete_of_a_finished_job_is_409(node, tool):
     job = run_job(node, "true")
     r = node.request("DELETE", f"/exec/jobs/{job['job_id']}")
@@ -1454,6 +1475,154 @@ def test_nul_and_invalid_utf8_in_output_become_u_fffd(node, xworker, fakes):
     assert job["stderr"] == "\ufffd"
     assert JOB_KEYS <= set(job) and job["stdout_truncated"] is False
 
+
+
+# --- 14b. GET /exec/jobs/{id}?wait=SECONDS (long poll; host and system) ---------
+#
+# A fake record without result.json reads running on the host layer (no bus
+# to ask about its scope; the real systemd finalizes it at once, so those
+# tests are host-only — test_wait_returns_when_a_real_job_ends_or_is_cancelled
+# waits on real jobs); writing result.json the way jobs.c does (a temp file
+# renamed into place) ends it.
+
+WAITERS_MAX = 64        # JOB_WAITERS_MAX, src/exec/handlers.c
+host_only = pytest.mark.skipif(MODE == "system", reason="a fake running record: the real systemd finalizes it")
+
+
+def finish_fake(xworker, jid, exit_code=0):
+    d = xworker.jobs_dir / jid
+    now_ms, now_boot = int(time.time() * 1000), boot_usec()
+    res = {"exit_code": exit_code, "signal": 0, "finished_at_ms": now_ms, "finished_boot_usec": now_boot,
+           "stdout_truncated": 0, "stderr_truncated": 0}
+    tmp = d / ".result.json.test"
+    tmp.write_text(json.dumps(res))
+    os.rename(tmp, d / "result.json")
+
+
+def timed_get(node, path, src=USER, timeout=30):
+    t0 = time.monotonic()
+    r = node.request("GET", path, src=src, timeout=timeout)
+    return r, time.monotonic() - t0
+
+
+@host_only
+def test_wait_answers_when_the_job_ends(node, xworker, fakes):
+    jid = fakes(finished=False, stdout=b"out\n")
+    xworker.restart()
+    threading.Timer(1.0, finish_fake, (xworker, jid)).start()
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=20")
+    assert r.status == 200, r
+    job = r.json()
+    assert job["status"] == "completed" and job["stdout"] == "out\n", job
+    assert 0.9 <= took < 5, took          # one request: it waited for the end, not for 20 s
+
+
+@host_only
+def test_wait_ends_after_its_seconds_with_the_job_as_it_is(node, xworker, fakes):
+    jid = fakes(finished=False)
+    xworker.restart()
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=2")
+    assert r.status == 200, r
+    assert r.json()["status"] == "running"
+    assert 1.9 <= took < 6, took
+
+
+def test_wait_on_an_ended_job_answers_at_once(node, xworker, fakes):
+    jid = fakes()
+    xworker.restart()
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=60")
+    assert r.status == 200 and r.json()["status"] == "completed", r
+    assert took < 2, took
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "61", "100", "1.5", "0x10", "%205", "5s", "99999999999"])
+def test_invalid_wait_is_400(node, xworker, fakes, value):
+    jid = fakes(finished=False)
+    r = node.get(f"/exec/jobs/{jid}?wait={value}")
+    assert r.status == 400, r
+    assert "wait" in error_of(r)["error"]
+
+
+@host_only
+def test_wait_0_and_no_wait_answer_at_once(node, xworker, fakes):
+    jid = fakes(finished=False)
+    xworker.restart()
+    for q in ("?wait=0", ""):
+        r, took = timed_get(node, f"/exec/jobs/{jid}{q}")
+        assert r.status == 200 and r.json()["status"] == "running", r
+        assert took < 2, took
+
+
+def test_wait_keeps_the_permission_checks(node, xworker, fakes):
+    jid = fakes(finished=False, caller_id="someone-else")
+    xworker.restart()
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=10", src=NOCAPS)
+    assert r.status == 403 and took < 2, (r, took)
+    # write without read: another node's job is not found, at once
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=10", src=WRITEONLY)
+    assert r.status == 404 and took < 2, (r, took)
+    r, took = timed_get(node, f"/exec/jobs/{new_ulid()}?wait=10")
+    assert r.status == 404 and took < 2, (r, took)
+
+
+@host_only
+def test_at_most_64_waits_at_once_the_next_poll_answers_at_once(node, xworker, fakes):
+    jid = fakes(finished=False)
+    xworker.restart()
+    results = []
+
+    def waiter():
+        results.append(timed_get(node, f"/exec/jobs/{jid}?wait=20"))
+
+    threads = [threading.Thread(target=waiter) for _ in range(WAITERS_MAX)]
+    for t in threads:
+        t.start()
+    time.sleep(2)                          # all of them are waiting now
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=20")
+    assert r.status == 200 and r.json()["status"] == "running", r
+    assert took < 2, f"the {WAITERS_MAX + 1}th waiter was held {took:.1f}s"
+    finish_fake(xworker, jid)
+    for t in threads:
+        t.join(30)
+    assert len(results) == WAITERS_MAX
+    assert all(r.status == 200 and r.json()["status"] == "completed" for r, _ in results), results[:3]
+    assert max(took for _, took in results) < 10
+
+
+@host_only
+def test_a_waiter_that_hangs_up_frees_its_place(node, xworker, fakes):
+    jid = fakes(finished=False)
+    xworker.restart()
+    socks = []
+    for _ in range(WAITERS_MAX):
+        s = socket.create_connection((node.host, node.port), timeout=10, source_address=(USER, 0))
+        s.sendall(f"GET /exec/jobs/{jid}?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        socks.append(s)
+    time.sleep(1.5)
+    for s in socks:
+        s.close()
+    time.sleep(2.5)                        # each waiter looks at its connection once a second
+    r, took = timed_get(node, f"/exec/jobs/{jid}?wait=2")
+    assert r.status == 200 and r.json()["status"] == "running", r
+    assert took >= 1.9, f"answered after {took:.1f}s: the closed waiters still hold every place"
+
+
+@host_only
+def test_a_stopping_worker_answers_its_waiters(node, xworker, fakes):
+    jid = fakes(finished=False)
+    xworker.restart()
+    results = []
+    t = threading.Thread(target=lambda: results.append(timed_get(node, f"/exec/jobs/{jid}?wait=60")))
+    t.start()
+    time.sleep(1)
+    xworker.proc.send_signal(signal.SIGTERM)
+    t.join(10)
+    assert results, "the waiter did not get an answer"
+    r, took = results[0]
+    assert r.status == 200 and r.json()["status"] == "running", r
+    assert took < 5, took
+    xworker.proc.wait(10)
+    xworker.restart()
 
 # --- 15. max_jobs until the scope is empty; cancel before the start (system) --
 
