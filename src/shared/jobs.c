@@ -698,8 +698,14 @@ int job_read(const char *id, JobRead *ret) {
         r = open_job_dir(id, &dir);
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
-        (void) sd_bus_open_system(&bus);
-        r = job_view(dir, bus, &v);
+        /* A job with its result needs no systemd; only one without asks
+         * (over a bus connection of its own) whether its scope still runs. */
+        r = job_view(dir, NULL, &v);
+        if (r >= 0 && !v.res) {
+                job_view_done(&v);
+                (void) sd_bus_open_system(&bus);
+                r = job_view(dir, bus, &v);
+        }
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
 
