@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* POST /receive's fields, piece by piece as the post processor hands them
- * over: "path" must come first, since the file goes to disk as it arrives. */
+ * over: "path" must come first, since the file goes to disk as it arrives.
+ *
+ * A piece at off 0 does not always start a field: when the buffer holds only
+ * the first bytes of a value (a network read ended there), the post
+ * processor hands a field's first piece with size 0 and the next bytes again
+ * at off 0. So a piece continues the field of the piece before it when its
+ * off is the bytes that field has had so far; otherwise it starts a field.
+ * An empty field followed at once by one of the same name reads as one
+ * field: the iterator's calls are the same. */
 
 #include <errno.h>
 #include <limits.h>
@@ -17,10 +25,12 @@ static int refuse(MultipartState *m, unsigned status, const char *hint, const ch
 }
 
 static int path_piece(MultipartState *m, uint64_t off, const char *data, size_t size) {
+        bool next = m->last == MULTIPART_PATH && off == m->path_len;
+
         if (m->file_seen)
                 return refuse(m, MHD_HTTP_BAD_REQUEST, "send the path field before the file field",
                               "the path field came after the file");
-        if (off == 0 && m->path_len > 0)
+        if (!next && m->path)
                 return refuse(m, MHD_HTTP_BAD_REQUEST, NULL, "more than one path field");
         if (size > PATH_MAX - m->path_len)
                 return refuse(m, MHD_HTTP_BAD_REQUEST, NULL, "invalid path: longer than PATH_MAX");
@@ -38,9 +48,12 @@ static int path_piece(MultipartState *m, uint64_t off, const char *data, size_t 
 }
 
 static int file_piece(MultipartState *m, uint64_t off, const char *data, size_t size, const MultipartSink *sink) {
+        bool next = m->last == MULTIPART_FILE && off == m->file_size;
         int e;
 
-        if (off == 0 && !m->file_seen) {
+        if (!next) {
+                if (m->file_seen)
+                        return refuse(m, MHD_HTTP_BAD_REQUEST, NULL, "more than one file field");
                 m->file_seen = true;
                 if (!m->path)
                         return refuse(m, MHD_HTTP_BAD_REQUEST,
@@ -49,26 +62,37 @@ static int file_piece(MultipartState *m, uint64_t off, const char *data, size_t 
                 e = sink->begin(sink->userdata, m->path, m->path_len);
                 if (e < 0)
                         return e;
-        } else if (off == 0)
-                return refuse(m, MHD_HTTP_BAD_REQUEST, NULL, "more than one file field");
-        return sink->data(sink->userdata, data, size);
+        }
+        e = sink->data(sink->userdata, data, size);
+        if (e < 0)
+                return e;
+        m->file_size += size;
+        return 0;
 }
 
 int multipart_field(MultipartState *m, const char *key, uint64_t off, const char *data, size_t size,
                     const MultipartSink *sink) {
+        MultipartField field;
         int e;
 
         if (m->stopped)
                 return -ECANCELED;
-        if (streq(key, "path"))
+        /* A part without a name comes with key NULL, though microhttpd.h
+         * promises a string: it is ignored like any other field. */
+        field = !key ? MULTIPART_OTHER : streq(key, "path") ? MULTIPART_PATH :
+                streq(key, "file") ? MULTIPART_FILE : MULTIPART_OTHER;
+        if (field == MULTIPART_PATH)
                 e = path_piece(m, off, data, size);
-        else if (streq(key, "file"))
+        else if (field == MULTIPART_FILE)
                 e = file_piece(m, off, data, size, sink);
         else
                 e = 0;  /* other fields are ignored, as HTML forms send them */
-        if (e < 0)
+        if (e < 0) {
                 m->stopped = true;
-        return e;
+                return e;
+        }
+        m->last = field;
+        return 0;
 }
 
 void multipart_state_done(MultipartState *m) {

@@ -24,10 +24,19 @@ typedef struct MultipartSink {
         void *userdata;
 } MultipartSink;
 
+typedef enum MultipartField {
+        MULTIPART_NONE,
+        MULTIPART_PATH,
+        MULTIPART_FILE,
+        MULTIPART_OTHER,
+} MultipartField;
+
 typedef struct MultipartState {
         char *path;                     /* the "path" field as it arrives (PATH_MAX + 1 bytes) */
         size_t path_len;
         bool file_seen;
+        uint64_t file_size;             /* bytes of the file handed to data() */
+        MultipartField last;            /* the field of the last piece */
         bool stopped;                   /* a refusal or a sink ended the body */
         /* The refusal, when the fields broke a rule (static strings; hint
          * may be NULL): 0 when none, or when a sink stopped the body. */
@@ -35,10 +44,10 @@ typedef struct MultipartState {
         const char *error, *hint;
 } MultipartState;
 
-/* Takes one piece of a field, as the post processor's iterator gets it: 0
- * to go on; < 0 to stop: -EBADMSG or -ENOMEM when a rule refused the body
- * (error_status says how to answer), else what a sink returned. Every piece
- * after a stop is refused. */
+/* Takes one piece of a field, as the post processor's iterator gets it (key
+ * NULL for a part without a name): 0 to go on; < 0 to stop: -EBADMSG or
+ * -ENOMEM when a rule refused the body (error_status says how to answer),
+ * else what a sink returned. Every piece after a stop is refused. */
 int multipart_field(MultipartState *m, const char *key, uint64_t off, const char *data, size_t size,
                     const MultipartSink *sink);
 
