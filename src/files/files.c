@@ -20,7 +20,7 @@ static void files_request_free(void *p) {
         free(f->dest);
         free(f->error);
         free(f->hint);
-        free(f->field_path);
+        multipart_state_done(&f->multipart);
         free(f);
 }
 

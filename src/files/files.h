@@ -6,6 +6,7 @@
 
 #include "files-config.h"
 #include "files-errors.h"
+#include "multipart.h"
 #include "upload.h"
 #include "worker.h"
 
@@ -30,9 +31,7 @@ typedef struct FilesRequest {
         unsigned error_status;
         char *error, *hint;
         struct MHD_PostProcessor *pp;   /* POST /receive */
-        char *field_path;               /* the multipart "path" field as it arrives */
-        size_t field_path_len;
-        bool file_seen, file_done;
+        MultipartState multipart;
 } FilesRequest;
 
 int files_available(Request *r, const char **error, const char **hint);

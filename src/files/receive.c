@@ -3,69 +3,36 @@
  * (README). libmicrohttpd's post processor parses the body as it streams
  * in; "path" must come first, since the file goes to disk as it arrives. */
 
-#include <limits.h>
 #include <strings.h>
 
 #include "files.h"
 #include "macro.h"
+#include "multipart.h"
 
-#define POST_BUFFER_SIZE (16 * 1024)
+static int sink_begin(void *userdata, const char *path, size_t len) {
+        return files_write_begin(userdata, path, len, UINT64_MAX);
+}
 
+static int sink_data(void *userdata, const char *data, size_t size) {
+        return files_write_data(userdata, data, size);
+}
+
+/* The post processor's iterator: the field rules are multipart.c's; a
+ * refusal of theirs is recorded here, a sink records its own. */
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
                                 const char *content_type, const char *transfer_encoding, const char *data,
                                 uint64_t off, size_t size) {
         Request *r = cls;
         FilesRequest *f = files_request(r);
+        const MultipartSink sink = { .begin = sink_begin, .data = sink_data, .userdata = r };
 
         if (f->error_status != 0)
                 return MHD_NO;
-
-        if (streq(key, "path")) {
-                if (f->file_seen) {
-                        files_fail(f, MHD_HTTP_BAD_REQUEST, "send the path field before the file field",
-                                   "the path field came after the file");
-                        return MHD_NO;
-                }
-                if (off == 0 && f->field_path_len > 0) {
-                        files_fail(f, MHD_HTTP_BAD_REQUEST, NULL, "more than one path field");
-                        return MHD_NO;
-                }
-                if (size > PATH_MAX - f->field_path_len) {
-                        files_fail(f, MHD_HTTP_BAD_REQUEST, NULL, "invalid path: longer than PATH_MAX");
-                        return MHD_NO;
-                }
-                if (!f->field_path) {
-                        f->field_path = malloc(PATH_MAX + 1);
-                        if (!f->field_path) {
-                                files_fail(f, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "out of memory");
-                                return MHD_NO;
-                        }
-                }
-                memcpy(f->field_path + f->field_path_len, data, size);
-                f->field_path_len += size;
-                f->field_path[f->field_path_len] = 0;
-                return MHD_YES;
+        if (multipart_field(&f->multipart, key, off, data, size, &sink) < 0) {
+                if (f->multipart.error_status != 0)
+                        files_fail(f, f->multipart.error_status, f->multipart.hint, "%s", f->multipart.error);
+                return MHD_NO;
         }
-
-        if (streq(key, "file")) {
-                if (off == 0 && !f->file_seen) {
-                        f->file_seen = true;
-                        if (!f->field_path) {
-                                files_fail(f, MHD_HTTP_BAD_REQUEST,
-                                           "send a path field (the destination) before the file field",
-                                           "the path field is missing");
-                                return MHD_NO;
-                        }
-                        if (files_write_begin(r, f->field_path, f->field_path_len, UINT64_MAX) < 0)
-                                return MHD_NO;
-                } else if (off == 0) {
-                        files_fail(f, MHD_HTTP_BAD_REQUEST, NULL, "more than one file field");
-                        return MHD_NO;
-                }
-                return files_write_data(r, data, size) < 0 ? MHD_NO : MHD_YES;
-        }
-
-        /* Other fields are ignored, as HTML forms send them. */
         return MHD_YES;
 }
 
@@ -82,7 +49,7 @@ int files_receive_body(Request *r, const char *data, size_t size) {
                 if (!is_multipart(r))
                         return reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "the body must be multipart/form-data",
                                            "send the fields path and file, e.g. curl -F path=/dir/name -F file=@name");
-                f->pp = MHD_create_post_processor(r->connection, POST_BUFFER_SIZE, on_field, r);
+                f->pp = MHD_create_post_processor(r->connection, MULTIPART_BUFFER_SIZE, on_field, r);
                 if (!f->pp)
                         return reply_error(r, MHD_HTTP_BAD_REQUEST, "invalid multipart/form-data request",
                                            "the Content-Type needs a boundary");
@@ -113,9 +80,9 @@ int files_receive(Request *r) {
                 if (ok != MHD_YES)
                         files_fail(f, MHD_HTTP_BAD_REQUEST, NULL, "the multipart/form-data body ended early");
         }
-        if (f->error_status == 0 && !f->file_seen)
+        if (f->error_status == 0 && !f->multipart.file_seen)
                 files_fail(f, MHD_HTTP_BAD_REQUEST, "send the fields path and file (curl -F path=/dir/name -F file=@name)",
-                           f->field_path ? "the file field is missing" : "the path and file fields are missing");
+                           f->multipart.path ? "the file field is missing" : "the path and file fields are missing");
         if (f->error_status != 0)
                 return files_reply_failure(r);
         return files_write_finish(r);

@@ -2,7 +2,7 @@
 /* The files worker's caller-controlled strings: a path (X-Dest-Path, the
  * multipart "path" field, ?path=) through the syntactic check and the split
  * into directory and name, and a Range header against a file size. The
- * multipart body itself is parsed by libmicrohttpd's post processor. */
+ * multipart body and its fields are fuzz-multipart.c's. */
 #include "files-path.h"
 #include "fuzz.h"
 #include "wire.h"
