@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -53,6 +55,46 @@ static int fail(char **detail, int r, const char *fmt, ...) {
         return r;
 }
 
+/* Idle handles kept for the next lookup: each keeps its connection to
+ * tailscaled open (HTTP keep-alive), so a lookup is one request on an open
+ * socket rather than a connect, a new handle and a request. A handle is only
+ * used by one thread at a time; the pool is shared by the worker's threads. */
+#define POOL_MAX 8
+
+static struct {
+        pthread_mutex_t lock;
+        CURL *idle[POOL_MAX];
+        size_t n;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static CURL *handle_take(void) {
+        CURL *c = NULL;
+
+        pthread_mutex_lock(&pool.lock);
+        if (pool.n > 0)
+                c = pool.idle[--pool.n];
+        pthread_mutex_unlock(&pool.lock);
+        if (c)
+                curl_easy_reset(c);     /* options go; the open connection stays */
+        return c ?: curl_easy_init();
+}
+
+/* Only a handle whose last transfer went well goes back. */
+static void handle_give_back(CURL *c) {
+        pthread_mutex_lock(&pool.lock);
+        if (pool.n < POOL_MAX) {
+                pool.idle[pool.n++] = c;
+                c = NULL;
+        }
+        pthread_mutex_unlock(&pool.lock);
+        curl_easy_cleanup(c);
+}
+
+/* The kept connection must not leak into the processes a worker starts. */
+static curl_socket_t open_cloexec(void *clientp, curlsocktype purpose, struct curl_sockaddr *a) {
+        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int localapi_get(const char *socket_path, const char *path, long timeout_ms, size_t body_max,
                  LocalApiReply *ret, char **detail) {
         _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
@@ -66,9 +108,10 @@ int localapi_get(const char *socket_path, const char *path, long timeout_ms, siz
         *ret = (LocalApiReply) {};
         if (asprintf(&url, "http://local-tailscaled.sock%s", path) < 0)
                 return -ENOMEM;
-        curl = curl_easy_init();
+        curl = handle_take();
         if (!curl)
                 return -ENOMEM;
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
         curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
         curl_easy_setopt(curl, CURLOPT_URL, url);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
@@ -101,5 +144,6 @@ int localapi_get(const char *socket_path, const char *path, long timeout_ms, siz
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &ret->status);
         ret->body = body.data;
         ret->size = body.size;
+        handle_give_back(TAKE_PTR(curl));
         return 0;
 }
