@@ -6,7 +6,8 @@ tests/bench/RESULTS.md from the JSON this prints. Not a test: it asserts
 only that answers are what each side is asked for.
 
 Rows measured here: cold request (vs systemd-journal-gatewayd activated by
-its socket), warm request on a new connection (vs gatewayd GET /machine),
+its socket; and, as an experiment, with the sandbox of tailkitd's two units
+cut down by a runtime drop-in, to show what the gap is made of), warm request on a new connection (vs gatewayd GET /machine),
 wrk throughput at 16 and 64 connections, metrics CPU-seconds per request
 (vs prometheus-node-exporter), memory and idle processes. Rows delegated to
 the older scripts, each run once per round (they alternate inside a round):
@@ -128,6 +129,46 @@ def row_cold(rounds, per_round=3):
                     "gatewayd_start_ms": statistics.median(split_gw)})
         log(f"cold round {i + 1}: tailkitd {out[-1]['a']:.1f} ms, gatewayd {out[-1]['b']:.1f} ms")
     return {"rounds": out, "unit": "ms"}
+
+
+# What the cold row's gap is made of: the same measurement with the two
+# tailkitd units' sandbox cut down by a runtime drop-in (removed afterwards;
+# nothing shipped changes). "as gatewayd": without the settings tailkitd has
+# and gatewayd's unit has not; "no mount namespace settings": also without
+# every setting that builds the unit's mount namespace.
+SANDBOX_VARIANTS = (
+    ("as gatewayd", "SystemCallFilter=\nPrivateUsers=no\nPrivateIPC=no\nProtectClock=no\nProcSubset=all\n"),
+    ("no mount namespace settings",
+     "SystemCallFilter=\nPrivateUsers=no\nPrivateIPC=no\nProtectClock=no\nProcSubset=all\nProtectSystem=no\n"
+     "ProtectHome=no\nPrivateTmp=no\nPrivateDevices=no\nProtectKernelTunables=no\nProtectKernelModules=no\n"
+     "ProtectKernelLogs=no\nProtectControlGroups=no\nProtectHostname=no\nProtectProc=default\n"),
+)
+SANDBOX_UNITS = ("tailkitd.service", "tailkitd@tools.service")
+
+
+def set_sandbox_dropin(text):
+    for u in SANDBOX_UNITS:
+        d = f"/run/systemd/system/{u}.d"
+        if text is None:
+            if os.path.exists(f"{d}/zz-bench-sandbox.conf"):
+                os.unlink(f"{d}/zz-bench-sandbox.conf")
+        else:
+            os.makedirs(d, exist_ok=True)
+            with open(f"{d}/zz-bench-sandbox.conf", "w") as f:
+                f.write("[Service]\n" + text)
+    sh("systemctl", "daemon-reload")
+
+
+def row_cold_sandbox(rounds):
+    """The cold row again with each sandbox variant (3 rounds of 3 each)."""
+    out = {}
+    try:
+        for name, text in SANDBOX_VARIANTS:
+            set_sandbox_dropin(text)
+            out[name] = row_cold(min(rounds, 3))
+    finally:
+        set_sandbox_dropin(None)
+    return out
 
 
 def row_warm(rounds, n=200):
@@ -280,7 +321,7 @@ def localapi_latency(n=2000):
     return {"median_us": statistics.median(ts), "p99_us": pct(ts, 99)}
 
 
-ROWS = ("localapi", "cold", "warm", "throughput", "exec", "journal", "metrics", "files", "docker", "memory")
+ROWS = ("localapi", "cold", "cold-sandbox", "warm", "throughput", "exec", "journal", "metrics", "files", "docker", "memory")
 
 
 def main():
@@ -299,6 +340,8 @@ def main():
             res[row] = localapi_latency()
         elif row == "cold":
             res[row] = row_cold(args.rounds)
+        elif row == "cold-sandbox":
+            res[row] = row_cold_sandbox(args.rounds)
         elif row == "warm":
             res[row] = row_warm(args.rounds)
         elif row == "throughput":

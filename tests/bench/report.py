@@ -74,6 +74,14 @@ def main():
                   "vs gatewayd's", "ms, from the units' timestamps",
                   f"{med([r['dispatcher_start_ms'] for r in rd]):.1f} + {med([r['worker_start_ms'] for r in rd]):.1f} ms",
                   f"{med([r['gatewayd_start_ms'] for r in rd]):.1f} ms", "—", "—", "—", None)
+    for name, v in res.get("cold-sandbox", {}).items():
+        rd = v["rounds"]
+        rs = ratios(rd)
+        t.add(f"— experiment: the cold request with both units' sandbox cut down to \"{name}\" "
+              f"(a runtime drop-in; not shipped): dispatcher + worker start "
+              f"{med([r['dispatcher_start_ms'] for r in rd]):.1f} + {med([r['worker_start_ms'] for r in rd]):.1f} ms",
+              "median ms ratio", f"{med([r['a'] for r in rd]):.1f} ms", f"{med([r['b'] for r in rd]):.1f} ms",
+              f"{med(rs):.2f}", fmt_spread(rs), "—", None)
     if "warm" in res:
         rd = res["warm"]["rounds"]
         t.ratio_row("warm GET /health vs gatewayd GET /machine, new connection each", "median ratio", rd, "ms",
