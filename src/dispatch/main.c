@@ -16,8 +16,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "config.h"
 #include "fdpass.h"
 #include "log.h"
@@ -25,6 +23,7 @@
 #include "paths.h"
 #include "request-line.h"
 #include "prefix-routes.h"
+#include "sd-protocol.h"
 #include "time-util.h"
 
 #define REQUEST_LINE_TIMEOUT_USEC (5ULL * 1000000ULL)
@@ -450,17 +449,17 @@ static int add_listener(int fd) {
 /* Every listening stream socket systemd passes is served (IPv4 and IPv6, or
  * loopback and the tailnet address); anything else is reported and left alone. */
 static int take_activated_sockets(void) {
-        int n = sd_listen_fds(1);
+        int n = listen_fds_take();
 
         if (n < 0)
                 return log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
         if (n == 0)
                 return log_error_errno(EINVAL, "No socket passed by systemd: start tailkitd.socket, "
                                        "or use --listen to run by hand");
-        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
-                if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+        for (int fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + n; fd++) {
+                if (socket_is_listening(fd, AF_UNSPEC, SOCK_STREAM) <= 0) {
                         log_warning("Socket %d passed by systemd is not a listening stream socket "
-                                    "(ListenStream=); ignoring it", fd - SD_LISTEN_FDS_START);
+                                    "(ListenStream=); ignoring it", fd - LISTEN_FDS_START);
                         continue;
                 }
                 (void) add_listener(fd);
@@ -527,14 +526,14 @@ int main(int argc, char *argv[]) {
                 /* Exiting would make systemd start us again at once and trip
                  * the socket's trigger limit: the node would stop answering
                  * until someone runs reset-failed. Say what is wrong and stay. */
-                (void) sd_notifyf(0, "READY=1\nSTATUS=No usable listening socket; see journalctl -u tailkitd.service");
+                (void) notify_send("READY=1\nSTATUS=No usable listening socket; see journalctl -u tailkitd.service");
                 wait_for_termination();
                 return 0;
         }
 
         d.idle_timeout_usec = configured_idle_timeout();
         d.last_activity = now_usec();
-        (void) sd_notify(0, "READY=1\nSTATUS=Dispatching connections");
+        (void) notify_send("READY=1\nSTATUS=Dispatching connections");
         log_debug("Dispatching to workers in %s", runtime_dir());
 
         for (;;) {
@@ -563,7 +562,7 @@ int main(int argc, char *argv[]) {
                         if (connection_pending())
                                 continue;
                         log_debug("Idle for %llu s, exiting", (unsigned long long) (d.idle_timeout_usec / 1000000));
-                        (void) sd_notify(0, "STOPPING=1");
+                        (void) notify_send("STOPPING=1");
                         break;
                 }
         }

@@ -5,14 +5,13 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION 1
-#include <systemd/sd-journal.h>
-
 #include "log.h"
+#include "sd-protocol.h"
 
 static const char *component = "tailkitd";
 static LogTarget target = LOG_TARGET_JSON;
 static int max_level = LOG_INFO;
+static const char *journal_socket_path = NULL;  /* NULL: the journal's */
 
 /* systemd sets JOURNAL_STREAM=dev:ino for services whose stderr is the journal. */
 static bool stderr_is_journal(void) {
@@ -54,6 +53,10 @@ LogTarget log_get_target(void) {
 
 void log_set_max_level(int level) {
         max_level = level;
+}
+
+void log_set_journal_socket(const char *path) {
+        journal_socket_path = path;
 }
 
 const char *log_component(void) {
@@ -226,12 +229,14 @@ static char *journal_field(const char *name, const char *value) {
 }
 
 #define MAX_JOURNAL_FIELDS 32
+_Static_assert(MAX_JOURNAL_FIELDS + 8 <= JOURNAL_FIELDS_MAX, "a record must fit journal_send()");
 
 static void write_journal(int level, const char *msg, int error, const LogField *fields,
                           const char *file, int line, const char *func) {
         struct iovec iov[MAX_JOURNAL_FIELDS + 8];
         char *strs[MAX_JOURNAL_FIELDS + 8] = {};
         size_t n = 0;
+        int r;
 
 #define PUSH(s)                                                                \
         do {                                                                   \
@@ -264,9 +269,14 @@ static void write_journal(int level, const char *msg, int error, const LogField 
                 }
 #undef ADD
 #undef PUSH
-        sd_journal_sendv(iov, (int) n);
+        r = journal_send(journal_socket_path, iov, n);
         for (size_t i = 0; i < n; i++)
                 free(strs[i]);
+        /* No journal socket, or a record it refused: the line goes to
+         * stderr rather than nowhere (under systemd, that is the journal's
+         * stream for the unit). */
+        if (r < 0)
+                write_console(level, msg, error, fields);
 }
 
 int log_internal(int level, int error, const LogField *fields,

@@ -3,8 +3,10 @@
 
 /* Logging for every tailkitd process.
  *
- * Sinks: the journal (sd_journal_send, with TAILKITD_* fields) when stderr is
- * connected to the journal or TAILKITD_LOG=journal; human-readable lines at
+ * Sinks: the journal (its native protocol, sd-protocol.h, with TAILKITD_*
+ * fields; a record the journal does not take is written to stderr as a
+ * console line) when stderr is connected to the journal or
+ * TAILKITD_LOG=journal; human-readable lines at
  * DEBUG when TAILKITD_ENV=development; otherwise one JSON object per line on
  * stderr at INFO (the seed README's format). TAILKITD_LOG=json|console|journal
  * forces a sink.
@@ -33,6 +35,8 @@ typedef enum LogTarget {
 void log_setup(const char *component);
 LogTarget log_get_target(void);
 void log_set_max_level(int level);
+/* Tests only: the journal sink writes to this socket instead of the journal's. */
+void log_set_journal_socket(const char *path);
 const char *log_component(void);
 
 /* Logs; returns -abs(error) when error != 0, else 0. "%m" formats

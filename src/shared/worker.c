@@ -15,7 +15,6 @@
 #include <sys/un.h>
 #include <time.h>
 
-#include <systemd/sd-daemon.h>
 #include <systemd/sd-login.h>
 
 #include "fdpass.h"
@@ -24,6 +23,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "prefix-routes.h"
+#include "sd-protocol.h"
 #include "worker.h"
 #include "worker-stats.h"
 
@@ -976,14 +976,14 @@ static int setup_listen_fd(void) {
                 w.listen_fd = bind_seqpacket(w.listen_path);
                 return w.listen_fd < 0 ? w.listen_fd : 0;
         }
-        n = sd_listen_fds(1);
+        n = listen_fds_take();
         if (n < 0)
                 return log_error_errno(n, "Failed to read the sockets passed by systemd: %m");
         if (n != 1)
                 return log_error_errno(EINVAL, "Expected exactly one socket from systemd, got %d "
                                        "(use --listen PATH to run by hand)", n);
-        w.listen_fd = SD_LISTEN_FDS_START;
-        if (sd_is_socket(w.listen_fd, AF_UNIX, SOCK_SEQPACKET, 1) <= 0)
+        w.listen_fd = LISTEN_FDS_START;
+        if (socket_is_listening(w.listen_fd, AF_UNIX, SOCK_SEQPACKET) <= 0)
                 return log_error_errno(EINVAL, "The socket passed by systemd is not a listening "
                                        "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
         flags = fcntl(w.listen_fd, F_GETFL);
@@ -1159,7 +1159,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
         }
 
         atomic_store(&w.last_activity, now_usec());
-        (void) sd_notify(0, "READY=1");
+        (void) notify_send("READY=1");
         bool busy_since_trim = false;
 
         while (!terminating) {
@@ -1193,7 +1193,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 }
         }
 
-        (void) sd_notify(0, "STOPPING=1");
+        (void) notify_send("STOPPING=1");
         /* Told to stop: let the requests being answered finish, for a while
          * (a handler that waits sees worker_terminating() and answers);
          * stopping the daemon cuts every connection at once. */
