@@ -292,8 +292,15 @@ def stop_worker():
 
 
 def wake_worker(node):
-    """A request, so a worker runs (it may exit again when idle)."""
-    assert node.get("/exec/jobs/00000000000000000000000000").status == 404
+    """A request, so a worker runs (it may exit again when idle). On the host
+    layer the socket file of a restarted worker appears at bind(), a moment
+    before listen(): a connection then is refused (503), so retry briefly."""
+    deadline = time.monotonic() + 5
+    status = node.get("/exec/jobs/00000000000000000000000000").status
+    while status == 503 and MODE != "system" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = node.get("/exec/jobs/00000000000000000000000000").status
+    assert status == 404, status
 
 
 def ensure_worker(node):
