@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "time-util.h"     /* now_ms(): deadlines and progress */
+
 /* Exit codes, one per error class (tailkitctl(1) documents them). */
 enum {
         EXIT_OK = 0,
@@ -94,4 +96,3 @@ int cmd_uninstall_tool(Ctx *c, int argc, char **argv);
 int cmd_peers(Ctx *c, int argc, char **argv);
 int cmd_sd(Ctx *c, int argc, char **argv);
 
-uint64_t now_ms(void);

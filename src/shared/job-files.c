@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "fileio.h"
 #include "job-files.h"
-#include "jobs.h"
 #include "macro.h"
+#include "paths.h"
 
 /* A record holds files only; this bounds what a stray tree inside costs. */
 #define REMOVE_DEPTH_MAX 4
@@ -78,6 +79,13 @@ const char *json_get_str(json_object *o, const char *key) {
         json_object *v;
         return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
                 ? json_object_get_string(v) : NULL;
+}
+
+const char *jobs_dir(void) {
+        static __thread char buf[4096];
+        snprintf(buf, sizeof(buf), "%s/jobs", runtime_dir());
+        (void) mkdir(buf, 0700);
+        return buf;
 }
 
 int open_job_dir(const char *id, int *ret) {

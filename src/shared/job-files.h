@@ -27,6 +27,9 @@ bool exists_at(int dir_fd, const char *name);
 int64_t json_get_int(json_object *o, const char *key, int64_t def);
 const char *json_get_str(json_object *o, const char *key);
 
+/* Directory of the job records (created if missing). */
+const char *jobs_dir(void);
+
 /* The record directory of a job: -ENOENT for an id that is not a ULID. */
 int open_job_dir(const char *id, int *ret);
 

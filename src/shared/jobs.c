@@ -31,13 +31,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
  * stop timeout (5 s): past this margin no process of the job can remain. */
 #define SCOPE_LINGER_USEC (15ULL * USEC_PER_SEC)
 
-const char *jobs_dir(void) {
-        static __thread char buf[4096];
-        snprintf(buf, sizeof(buf), "%s/jobs", runtime_dir());
-        (void) mkdir(buf, 0700);
-        return buf;
-}
-
 static void format_time(uint64_t ms, char buf[static 32]) {
         time_t t = (time_t) (ms / 1000);
         struct tm tm;

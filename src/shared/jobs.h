@@ -72,8 +72,6 @@ typedef struct JobSpec {
         uint64_t timeout_usec;
 } JobSpec;
 
-/* Directory of the job records (created if missing). */
-const char *jobs_dir(void);
 
 /* Indexes the records found at start (see job-index.h). */
 int jobs_init(void);

@@ -26,3 +26,7 @@ uint64_t idle_timeout_usec(uint64_t config_sec) {
         }
         return (uint64_t) v * USEC_PER_SEC;
 }
+
+uint64_t now_ms(void) {
+        return now_usec() / USEC_PER_MSEC;
+}

@@ -8,6 +8,8 @@
 
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t now_usec(void);
+/* The same in milliseconds. */
+uint64_t now_ms(void);
 
 /* The idle timeout a process uses: TAILKITD_IDLE_TIMEOUT (seconds, 0 = never)
  * when set and valid, else config_sec from tailkitd.conf. */
