@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "job-scope.h"
 #include "macro.h"
@@ -7,6 +9,78 @@
 
 #define SCOPE_START_TIMEOUT_USEC (10ULL * USEC_PER_SEC)
 #define SCOPE_STOP_TIMEOUT_USEC (5ULL * USEC_PER_SEC)
+
+/* systemd's own socket, as systemctl and systemd-run use it as root: no
+ * dbus-daemon in between (each call and signal one hop, not two), no Hello,
+ * no AddMatch. systemd sends every signal to every private connection, so
+ * one is opened per use (~1 ms) and never kept idle: it would fill with the
+ * whole system's signals. Not root, or $DBUS_SYSTEM_BUS_ADDRESS set: the
+ * system bus, whose connections are kept (setting one up, Hello included,
+ * takes ~5 ms; with no match left, an idle one receives nothing). */
+#define SYSTEMD_PRIVATE_BUS "unix:path=/run/systemd/private"
+#define BUS_POOL_MAX 4
+
+static struct {
+        pthread_mutex_t lock;
+        sd_bus *idle[BUS_POOL_MAX];
+        size_t n;
+} bus_pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int open_private(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, SYSTEMD_PRIVATE_BUS);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int job_bus_take(sd_bus **ret) {
+        sd_bus *bus = NULL;
+
+        /* An address given explicitly is the bus to use (a test points it
+         * at nothing to see systemd unreachable). */
+        if (geteuid() == 0 && !getenv("DBUS_SYSTEM_BUS_ADDRESS") && open_private(ret) >= 0)
+                return 0;
+        pthread_mutex_lock(&bus_pool.lock);
+        if (bus_pool.n > 0)
+                bus = bus_pool.idle[--bus_pool.n];
+        pthread_mutex_unlock(&bus_pool.lock);
+        if (bus) {
+                int r;
+
+                /* Finds a connection the bus closed (dbus restarted): that
+                 * one is replaced, not used. */
+                while ((r = sd_bus_process(bus, NULL)) > 0)
+                        ;
+                if (r == 0 && sd_bus_is_open(bus) > 0) {
+                        *ret = bus;
+                        return 0;
+                }
+                sd_bus_flush_close_unref(bus);
+        }
+        return sd_bus_open_system(ret);
+}
+
+void job_bus_give_back(sd_bus *bus) {
+        if (!bus)
+                return;
+        if (sd_bus_is_bus_client(bus) > 0 && sd_bus_is_open(bus) > 0) {
+                pthread_mutex_lock(&bus_pool.lock);
+                if (bus_pool.n < BUS_POOL_MAX) {
+                        bus_pool.idle[bus_pool.n++] = bus;
+                        bus = NULL;
+                }
+                pthread_mutex_unlock(&bus_pool.lock);
+        }
+        sd_bus_flush_close_unref(bus);
+}
 
 bool unit_is_active(sd_bus *bus, const char *unit) {
         _cleanup_free_ char *path = NULL, *state = NULL;
@@ -50,7 +124,8 @@ static const char *job_removed_result(JobWait *w) {
 
 int start_scope(const char *unit, const char *description, pid_t pid, uint64_t timeout_usec,
                        const DaemonConfig *cfg, char **error) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        /* Cleaned up in reverse: the match goes before the bus goes back. */
+        _cleanup_(job_bus_give_backp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -59,7 +134,7 @@ int start_scope(const char *unit, const char *description, pid_t pid, uint64_t t
         uint64_t deadline;
         int r;
 
-        r = sd_bus_open_system(&bus);
+        r = job_bus_take(&bus);
         if (r < 0)
                 return asprintf(error, "cannot connect to the system bus: %s", strerror(-r)) < 0 ? -ENOMEM : r;
         r = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",

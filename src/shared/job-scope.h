@@ -11,6 +11,19 @@
 
 #include "config.h"
 
+/* A connection to systemd for the job store: as root, systemd's private
+ * socket (as systemctl and systemd-run use it: one hop, no Hello, no
+ * AddMatch), opened for each use; else the system bus, whose connections
+ * are kept for reuse. One thread uses a connection at a time (sd-bus
+ * objects are thread-agnostic). */
+int job_bus_take(sd_bus **ret);
+/* Gives bus back (it must have no match or call pending); a closed or
+ * failed one is dropped. NULL is fine. */
+void job_bus_give_back(sd_bus *bus);
+static inline void job_bus_give_backp(sd_bus **bus) {
+        job_bus_give_back(*bus);
+}
+
 /* Whether the unit is (still) active: its cgroup holds processes. True when
  * systemd cannot be asked: never finalize or free a slot on a guess. */
 bool unit_is_active(sd_bus *bus, const char *unit);

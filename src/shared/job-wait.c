@@ -22,17 +22,18 @@ static bool peer_closed(int fd) {
         return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-int job_wait_end(const char *id, uint64_t timeout_usec, int hangup_fd, bool (*stop)(void)) {
-        _cleanup_close_ int dir = -1, in = -1;
+int job_wait_end(const char *id, uint64_t timeout_usec, int hangup_fd, bool (*stop)(void), int *ret_watch_fd) {
+        _cleanup_close_ int dir = -1;
         char path[PATH_MAX];
         uint64_t deadline = now_usec() + timeout_usec;
-        int r;
+        int r, in;
 
+        *ret_watch_fd = -1;
         r = open_job_dir(id, &dir);
         if (r < 0)
                 return r;
         /* Watch first, then look: a result written in between is not missed. */
-        in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        in = *ret_watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (in < 0)
                 return negative_errno();
         if (snprintf(path, sizeof(path), "%s/%s", jobs_dir(), id) >= (int) sizeof(path))

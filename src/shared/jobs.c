@@ -680,7 +680,7 @@ void job_read_done(JobRead *j) {
 }
 
 int job_read(const char *id, JobRead *ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(job_bus_give_backp) sd_bus *bus = NULL;
         _cleanup_(job_view_done) JobView v = {};
         _cleanup_(job_read_done) JobRead j = { .stdout_fd = -1, .stderr_fd = -1 };
         _cleanup_close_ int dir = -1;
@@ -696,7 +696,7 @@ int job_read(const char *id, JobRead *ret) {
         r = job_view(dir, NULL, &v);
         if (r >= 0 && !v.res) {
                 job_view_done(&v);
-                (void) sd_bus_open_system(&bus);
+                (void) job_bus_take(&bus);
                 r = job_view(dir, bus, &v);
         }
         if (r < 0)
@@ -754,7 +754,7 @@ int job_read(const char *id, JobRead *ret) {
 }
 
 int job_cancel(const char *id) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(job_bus_give_backp) sd_bus *bus = NULL;
         _cleanup_(job_view_done) JobView v = {};
         _cleanup_close_ int dir = -1, fd = -1;
         int r;
@@ -772,7 +772,7 @@ int job_cancel(const char *id) {
                 fd = openat(dir, "cancel", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
                 return fd < 0 ? negative_errno() : 0;
         }
-        if (sd_bus_open_system(&bus) < 0)
+        if (job_bus_take(&bus) < 0)
                 return -ENOTCONN;
         job_view_done(&v);
         r = job_view(dir, bus, &v);
@@ -870,7 +870,7 @@ static void evict_expired(int base) {
 }
 
 int jobs_housekeeping(void) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(job_bus_give_backp) sd_bus *bus = NULL;
         _cleanup_close_ int base = open(jobs_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ JobId *ids = NULL;
         size_t n = 0;
@@ -878,7 +878,7 @@ int jobs_housekeeping(void) {
         if (base < 0)
                 return 0;
         if (job_index_live(&ids, &n) >= 0 && n > 0) {
-                (void) sd_bus_open_system(&bus);
+                (void) job_bus_take(&bus);
                 for (size_t i = 0; i < n; i++)
                         poll_live(base, ids[i], bus);
         }
