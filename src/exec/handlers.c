@@ -196,30 +196,6 @@ static bool job_has_ended(const JobRead *job) {
         return status && (streq(status, "completed") || streq(status, "failed") || streq(status, "cancelled"));
 }
 
-static void close_boxed_fd(void *p) {
-        int *fd = p;
-
-        if (fd && *fd >= 0)
-                close(*fd);
-        free(fd);
-}
-
-/* Closes fd once the answer has gone (see job_wait_end()). */
-static void close_after_answer(Request *r, int fd) {
-        int *box;
-
-        if (fd < 0)
-                return;
-        box = r->userdata ? NULL : malloc(sizeof(int));
-        if (!box) {
-                close(fd);
-                return;
-        }
-        *box = fd;
-        r->userdata = box;
-        r->userdata_free = close_boxed_fd;
-}
-
 static int connection_fd(Request *r) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
 
@@ -250,12 +226,9 @@ int exec_job_get(Request *r) {
 
         if (wait_sec > 0 && !job_has_ended(&job)) {
                 if (atomic_fetch_add(&n_waiters, 1) < JOB_WAITERS_MAX) {
-                        int watch_fd;
-
                         e = job_wait_end(r->args[0], (uint64_t) wait_sec * USEC_PER_SEC, connection_fd(r),
-                                         worker_terminating, &watch_fd);
+                                         worker_terminating);
                         atomic_fetch_sub(&n_waiters, 1);
-                        close_after_answer(r, watch_fd);
                         /* Ended, timed out, stopping, evicted, or the caller
                          * went away (the answer then goes nowhere): the job
                          * as it is now. */

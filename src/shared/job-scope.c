@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "job-scope.h"
 #include "macro.h"
+#include "pool.h"
 #include "time-util.h"
 
 #define SCOPE_START_TIMEOUT_USEC (10ULL * USEC_PER_SEC)
@@ -18,13 +18,8 @@
  * system bus, whose connections are kept (setting one up, Hello included,
  * takes ~5 ms; with no match left, an idle one receives nothing). */
 #define SYSTEMD_PRIVATE_BUS "unix:path=/run/systemd/private"
-#define BUS_POOL_MAX 4
 
-static struct {
-        pthread_mutex_t lock;
-        sd_bus *idle[BUS_POOL_MAX];
-        size_t n;
-} bus_pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static Pool buses = POOL_INIT;
 
 static int open_private(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -48,10 +43,7 @@ int job_bus_take(sd_bus **ret) {
          * at nothing to see systemd unreachable). */
         if (geteuid() == 0 && !getenv("DBUS_SYSTEM_BUS_ADDRESS") && open_private(ret) >= 0)
                 return 0;
-        pthread_mutex_lock(&bus_pool.lock);
-        if (bus_pool.n > 0)
-                bus = bus_pool.idle[--bus_pool.n];
-        pthread_mutex_unlock(&bus_pool.lock);
+        bus = pool_take(&buses);
         if (bus) {
                 int r;
 
@@ -71,14 +63,9 @@ int job_bus_take(sd_bus **ret) {
 void job_bus_give_back(sd_bus *bus) {
         if (!bus)
                 return;
-        if (sd_bus_is_bus_client(bus) > 0 && sd_bus_is_open(bus) > 0) {
-                pthread_mutex_lock(&bus_pool.lock);
-                if (bus_pool.n < BUS_POOL_MAX) {
-                        bus_pool.idle[bus_pool.n++] = bus;
-                        bus = NULL;
-                }
-                pthread_mutex_unlock(&bus_pool.lock);
-        }
+        /* A private connection is never kept (see above). */
+        if (sd_bus_is_bus_client(bus) > 0 && sd_bus_is_open(bus) > 0 && pool_give(&buses, bus))
+                return;
         sd_bus_flush_close_unref(bus);
 }
 

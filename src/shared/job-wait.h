@@ -13,8 +13,5 @@
 /* Returns 0 once the job has ended, -ETIME when timeout_usec passed first,
  * -ECONNRESET when hangup_fd (the caller's connection, or -1) was closed by
  * its peer, -ECANCELED when stop() (may be NULL) says so (checked at least
- * once a second), -ENOENT for an unknown job. The inotify instance it used
- * is handed back in *ret_watch_fd (-1 if none) for the caller to close once
- * it has answered: closing one waits for the kernel (an SRCU grace period,
- * 5–15 ms measured on the bench machine), which would delay the answer. */
-int job_wait_end(const char *id, uint64_t timeout_usec, int hangup_fd, bool (*stop)(void), int *ret_watch_fd);
+ * once a second), -ENOENT for an unknown job. */
+int job_wait_end(const char *id, uint64_t timeout_usec, int hangup_fd, bool (*stop)(void));

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <pthread.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
@@ -7,6 +6,7 @@
 
 #include "localapi.h"
 #include "macro.h"
+#include "pool.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
 
@@ -57,23 +57,12 @@ static int fail(char **detail, int r, const char *fmt, ...) {
 
 /* Idle handles kept for the next lookup: each keeps its connection to
  * tailscaled open (HTTP keep-alive), so a lookup is one request on an open
- * socket rather than a connect, a new handle and a request. A handle is only
- * used by one thread at a time; the pool is shared by the worker's threads. */
-#define POOL_MAX 8
-
-static struct {
-        pthread_mutex_t lock;
-        CURL *idle[POOL_MAX];
-        size_t n;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+ * socket rather than a connect, a new handle and a request. */
+static Pool handles = POOL_INIT;
 
 static CURL *handle_take(void) {
-        CURL *c = NULL;
+        CURL *c = pool_take(&handles);
 
-        pthread_mutex_lock(&pool.lock);
-        if (pool.n > 0)
-                c = pool.idle[--pool.n];
-        pthread_mutex_unlock(&pool.lock);
         if (c)
                 curl_easy_reset(c);     /* options go; the open connection stays */
         return c ?: curl_easy_init();
@@ -81,13 +70,8 @@ static CURL *handle_take(void) {
 
 /* Only a handle whose last transfer went well goes back. */
 static void handle_give_back(CURL *c) {
-        pthread_mutex_lock(&pool.lock);
-        if (pool.n < POOL_MAX) {
-                pool.idle[pool.n++] = c;
-                c = NULL;
-        }
-        pthread_mutex_unlock(&pool.lock);
-        curl_easy_cleanup(c);
+        if (!pool_give(&handles, c))
+                curl_easy_cleanup(c);
 }
 
 /* The kept connection must not leak into the processes a worker starts. */

@@ -27,50 +27,40 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
         return 0;
 }
 
-int listen_fds_take(void) {
-        const char *e;
+/* The passed sockets' count, from $LISTEN_PID and $LISTEN_FDS. */
+static int listen_fds_count(void) {
+        const char *pid_env = getenv("LISTEN_PID"), *fds_env = getenv("LISTEN_FDS");
         unsigned long pid, n;
         int r;
 
-        e = getenv("LISTEN_PID");
-        if (!e) {
-                r = 0;
-                goto finish;
-        }
-        r = parse_uint(e, INT32_MAX, &pid);
+        if (!pid_env || !fds_env)
+                return 0;
+        r = parse_uint(pid_env, INT32_MAX, &pid);
         if (r < 0)
-                goto finish;
-        if ((pid_t) pid != getpid()) {
-                /* Meant for another process (our parent, say). */
-                r = 0;
-                goto finish;
-        }
-        e = getenv("LISTEN_FDS");
-        if (!e) {
-                r = 0;
-                goto finish;
-        }
-        r = parse_uint(e, INT32_MAX, &n);
+                return r;
+        if ((pid_t) pid != getpid())
+                return 0;       /* meant for another process (our parent, say) */
+        r = parse_uint(fds_env, INT32_MAX, &n);
         if (r < 0)
-                goto finish;
-        if (n > LISTEN_FDS_MAX) {
-                r = -E2BIG;
-                goto finish;
-        }
-        for (int fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + (int) n; fd++) {
+                return r;
+        return n > LISTEN_FDS_MAX ? -E2BIG : (int) n;
+}
+
+int listen_fds_take(void) {
+        int n = listen_fds_count();
+
+        for (int fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + n; fd++) {
                 int flags = fcntl(fd, F_GETFD);
 
                 if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-                        r = negative_errno();
-                        goto finish;
+                        n = negative_errno();
+                        break;
                 }
         }
-        r = (int) n;
-finish:
         unsetenv("LISTEN_PID");
         unsetenv("LISTEN_FDS");
         unsetenv("LISTEN_FDNAMES");
-        return r;
+        return n;
 }
 
 static int sockopt_int(int fd, int opt, int *ret) {

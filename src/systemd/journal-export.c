@@ -79,30 +79,45 @@ static int finish(FILE **f, char **buf, size_t *size, char **ret, size_t *ret_si
         return 0;
 }
 
-int journal_entry_export(sd_journal *j, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *cursor = NULL, *buf = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-        char boot_str[SD_ID128_STRING_MAX];
-        uint64_t realtime, monotonic;
-        sd_id128_t boot;
-        const void *data;
-        size_t size = 0, length;
+int journal_entry_stamps(sd_journal *j, JournalStamps *ret) {
+        _cleanup_free_ char *cursor = NULL;
         int r;
 
         r = sd_journal_get_cursor(j, &cursor);
         if (r < 0)
                 return r;
-        r = sd_journal_get_realtime_usec(j, &realtime);
+        r = sd_journal_get_realtime_usec(j, &ret->realtime);
         if (r < 0)
                 return r;
-        r = sd_journal_get_monotonic_usec(j, &monotonic, &boot);
+        r = sd_journal_get_monotonic_usec(j, &ret->monotonic, &ret->boot);
+        if (r < 0)
+                return r;
+        ret->cursor = TAKE_PTR(cursor);
+        return 0;
+}
+
+void journal_stamps_done(JournalStamps *s) {
+        free(s->cursor);
+        s->cursor = NULL;
+}
+
+int journal_entry_export(sd_journal *j, char **ret, size_t *ret_size) {
+        _cleanup_(journal_stamps_done) JournalStamps st = {};
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        char boot_str[SD_ID128_STRING_MAX];
+        const void *data;
+        size_t size = 0, length;
+        int r;
+
+        r = journal_entry_stamps(j, &st);
         if (r < 0)
                 return r;
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         fprintf(f, "__CURSOR=%s\n__REALTIME_TIMESTAMP=%" PRIu64 "\n__MONOTONIC_TIMESTAMP=%" PRIu64 "\n_BOOT_ID=%s\n",
-                cursor, realtime, monotonic, sd_id128_to_string(boot, boot_str));
+                st.cursor, st.realtime, st.monotonic, sd_id128_to_string(st.boot, boot_str));
         SD_JOURNAL_FOREACH_DATA(j, data, length) {
                 const char *d = data, *eq = memchr(d, '=', length);
                 size_t klen, vlen;

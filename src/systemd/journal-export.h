@@ -14,6 +14,7 @@
  *   "[N blob data]". */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <systemd/sd-journal.h>
 
@@ -29,6 +30,16 @@ typedef enum JournalFormat {
 /* The first of the Accept header's media types we serve (q=0 ones
  * skipped); JSON when it names none of them. */
 JournalFormat journal_format_from_accept(const char *accept);
+
+/* Where the entry at j's position stands: every format starts with these. */
+typedef struct JournalStamps {
+        char *cursor;                   /* owned */
+        uint64_t realtime, monotonic;
+        sd_id128_t boot;
+} JournalStamps;
+
+int journal_entry_stamps(sd_journal *j, JournalStamps *ret);
+void journal_stamps_done(JournalStamps *s);
 
 /* The entry at j's position; *ret (malloc'd) and *ret_size. A short-format
  * entry without MESSAGE is empty (journalctl skips it too). */

@@ -72,9 +72,7 @@ static int add_field(json_object *fields, const char *data, size_t size) {
 
 static int entry_json(sd_journal *j, char **ret, size_t *ret_size) {
         _cleanup_(json_object_putp_) json_object *o = json_object_new_object(), *fields = json_object_new_object();
-        _cleanup_free_ char *cursor = NULL;
-        uint64_t realtime, monotonic;
-        sd_id128_t boot;
+        _cleanup_(journal_stamps_done) JournalStamps st = {};
         char num[32];
         const void *data;
         const char *s;
@@ -83,22 +81,16 @@ static int entry_json(sd_journal *j, char **ret, size_t *ret_size) {
 
         if (!o || !fields)
                 return -ENOMEM;
-        r = sd_journal_get_realtime_usec(j, &realtime);
-        if (r < 0)
-                return r;
-        r = sd_journal_get_monotonic_usec(j, &monotonic, &boot);
-        if (r < 0)
-                return r;
-        r = sd_journal_get_cursor(j, &cursor);
+        r = journal_entry_stamps(j, &st);
         if (r < 0)
                 return r;
 
         /* go-systemd puts these three in Fields too. */
-        snprintf(num, sizeof(num), "%" PRIu64, realtime);
+        snprintf(num, sizeof(num), "%" PRIu64, st.realtime);
         json_object_object_add(fields, "__REALTIME_TIMESTAMP", json_object_new_string(num));
-        snprintf(num, sizeof(num), "%" PRIu64, monotonic);
+        snprintf(num, sizeof(num), "%" PRIu64, st.monotonic);
         json_object_object_add(fields, "__MONOTONIC_TIMESTAMP", json_object_new_string(num));
-        json_object_object_add(fields, "__CURSOR", json_object_new_string(cursor));
+        json_object_object_add(fields, "__CURSOR", json_object_new_string(st.cursor));
         SD_JOURNAL_FOREACH_DATA(j, data, size) {
                 r = add_field(fields, data, size);
                 if (r < 0)
@@ -106,9 +98,9 @@ static int entry_json(sd_journal *j, char **ret, size_t *ret_size) {
         }
 
         json_object_object_add(o, "Fields", TAKE_PTR(fields));
-        json_object_object_add(o, "Cursor", json_object_new_string(cursor));
-        json_object_object_add(o, "RealtimeTimestamp", json_object_new_uint64(realtime));
-        json_object_object_add(o, "MonotonicTimestamp", json_object_new_uint64(monotonic));
+        json_object_object_add(o, "Cursor", json_object_new_string(st.cursor));
+        json_object_object_add(o, "RealtimeTimestamp", json_object_new_uint64(st.realtime));
+        json_object_object_add(o, "MonotonicTimestamp", json_object_new_uint64(st.monotonic));
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s)
                 return -ENOMEM;

@@ -26,6 +26,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "macro.h"       /* src/shared: unhexchar() */
+
 #define MAX_PEERS 256
 #define REQ_MAX 8192
 #define BODY_MAX (1 << 20)
@@ -108,16 +110,6 @@ static int load_peers_json(const char *dir) {
         return 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The addr query value, percent-decoded, without its port and ::ffff: prefix. */
 static bool whois_key(const char *query, size_t qlen, char *out, size_t size) {
         const char *a = NULL;
@@ -131,8 +123,8 @@ static bool whois_key(const char *query, size_t qlen, char *out, size_t size) {
         if (!a)
                 return false;
         for (; a < query + qlen && *a != '&' && o + 1 < size; a++) {
-                if (*a == '%' && a + 2 < query + qlen && unhex(a[1]) >= 0 && unhex(a[2]) >= 0) {
-                        out[o++] = (char) (unhex(a[1]) * 16 + unhex(a[2]));
+                if (*a == '%' && a + 2 < query + qlen && unhexchar(a[1]) >= 0 && unhexchar(a[2]) >= 0) {
+                        out[o++] = (char) (unhexchar(a[1]) * 16 + unhexchar(a[2]));
                         a += 2;
                 } else
                         out[o++] = *a;
