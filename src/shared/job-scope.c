@@ -21,6 +21,10 @@
 
 static Pool buses = POOL_INIT;
 
+/* A stalled systemd must not hold a poll or a cancel for sd-bus's default
+ * 25 s: its property reads and StopUnit calls give up after this. */
+#define BUS_CALL_TIMEOUT_USEC (5ULL * USEC_PER_SEC)
+
 static int open_private(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
@@ -28,6 +32,8 @@ static int open_private(sd_bus **ret) {
         r = sd_bus_new(&bus);
         if (r >= 0)
                 r = sd_bus_set_address(bus, SYSTEMD_PRIVATE_BUS);
+        if (r >= 0)
+                r = sd_bus_set_method_call_timeout(bus, BUS_CALL_TIMEOUT_USEC);
         if (r >= 0)
                 r = sd_bus_start(bus);
         if (r < 0)
@@ -38,6 +44,7 @@ static int open_private(sd_bus **ret) {
 
 int job_bus_take(sd_bus **ret) {
         sd_bus *bus = NULL;
+        int r;
 
         /* An address given explicitly is the bus to use (a test points it
          * at nothing to see systemd unreachable). */
@@ -45,8 +52,6 @@ int job_bus_take(sd_bus **ret) {
                 return 0;
         bus = pool_take(&buses);
         if (bus) {
-                int r;
-
                 /* Finds a connection the bus closed (dbus restarted): that
                  * one is replaced, not used. */
                 while ((r = sd_bus_process(bus, NULL)) > 0)
@@ -57,7 +62,10 @@ int job_bus_take(sd_bus **ret) {
                 }
                 sd_bus_flush_close_unref(bus);
         }
-        return sd_bus_open_system(ret);
+        r = sd_bus_open_system(ret);
+        if (r >= 0)
+                (void) sd_bus_set_method_call_timeout(*ret, BUS_CALL_TIMEOUT_USEC);
+        return r;
 }
 
 void job_bus_give_back(sd_bus *bus) {
