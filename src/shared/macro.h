@@ -24,6 +24,8 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #define STRLEN(s) (sizeof("" s "") - 1)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 static inline void freep(void *p) {
         free(*(void **) p);

@@ -17,6 +17,7 @@
 
 #include <systemd/sd-login.h>
 
+#include "conn-limit.h"
 #include "fdpass.h"
 #include "json-util.h"
 #include "log.h"
@@ -27,8 +28,16 @@
 #include "worker.h"
 #include "worker-stats.h"
 
-/* Bounds on what one client can make a worker hold (SPEC §2). */
-#define CONNECTION_LIMIT 256
+/* Bounds on what one client can make a worker hold (SPEC §2); the number
+ * of connections is conn-limit.h's. libmicrohttpd 0.9.75 (Debian 12) must
+ * never reach its own connection limit: a connection added from outside its
+ * thread is queued, and when the queue is processed at the limit, MHD
+ * returns from its "firm check" with cleanup_connection_mutex still held;
+ * its thread then deadlocks on that mutex and the worker serves nothing
+ * until killed. The worker counts what it hands over and refuses past
+ * CONN_LIMIT_TOTAL itself, and MHD's limit sits above that by this much
+ * (its count trails ours by at most one). */
+#define MHD_LIMIT_SLACK 64
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)     /* request line + headers */
 #define CONNECTION_IDLE_TIMEOUT_SEC 15
 #define HEADER_DEADLINE_USEC (10ULL * 1000000ULL) /* whole header block, at most */
@@ -78,6 +87,8 @@ static struct {
         const char *listen_path;
         uint64_t idle_timeout_usec;
         atomic_uint active;
+        ConnLimit limit;             /* connections given to MHD, not yet closed */
+        uint64_t refused, refused_logged;   /* past the limits, for the log */
         atomic_uint answering;       /* requests past their handler's start, not yet completed */
         _Atomic uint64_t last_activity;
         pthread_mutex_t tracks_lock;
@@ -88,6 +99,7 @@ static struct {
 } w = {
         .listen_fd = -1,
         .tracks_lock = PTHREAD_MUTEX_INITIALIZER,
+        .limit = CONN_LIMIT_INIT,
 };
 
 static volatile sig_atomic_t terminating;
@@ -782,6 +794,11 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
                         free(t);
                         *socket_context = NULL;
                 }
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+                if (ci && ci->client_addr)
+                        conn_limit_release(&w.limit, ci->client_addr);
                 atomic_store(&w.last_activity, now_usec());
                 atomic_fetch_sub(&w.active, 1);
         }
@@ -835,9 +852,55 @@ static void reap_stalled_requests(void) {
 
 /* ---- the activation socket ---- */
 
+/* Past a connection limit: an answer rather than a reset, 429 to the peer
+ * that holds its share, 503 when the worker is full. What the client has
+ * sent is read first, so that closing does not turn into a RST that discards
+ * the answer before the client reads it. */
+static void refuse_connection(int fd, int reason) {
+        static const char peer_full[] =
+                "{\"error\":\"too many connections from this peer\","
+                "\"hint\":\"one peer may hold at most " STRINGIFY(CONN_LIMIT_PER_PEER) " of a worker's "
+                STRINGIFY(CONN_LIMIT_TOTAL) " connections; retry later\"}\n";
+        static const char full[] =
+                "{\"error\":\"worker busy: too many open connections\","
+                "\"hint\":\"a worker serves at most " STRINGIFY(CONN_LIMIT_TOTAL) " connections at once; retry later\"}\n";
+        const char *body = reason == -EUSERS ? peer_full : full;
+        char buf[512], sink[4096];
+        int n;
+
+        for (size_t drained = 0; drained < 64 * 1024;) {
+                ssize_t k = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+                if (k <= 0)
+                        break;
+                drained += (size_t) k;
+        }
+        n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 %s\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Retry-After: 1\r\n"
+                     "Connection: close\r\n"
+                     "\r\n%s",
+                     reason == -EUSERS ? "429 Too Many Requests" : "503 Service Unavailable",
+                     strlen(body), body);
+        if (n > 0 && (size_t) n < sizeof(buf))
+                (void) !send(fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void) shutdown(fd, SHUT_WR);
+        close(fd);
+        w.refused++;
+        if (now_usec() - w.refused_logged >= USEC_PER_SEC) {
+                /* At most one line a second, however many are refused. */
+                log_warning("Refused %" PRIu64 " connection(s) in the last second: at most %u at once, "
+                            "%u from one peer", w.refused, (unsigned) CONN_LIMIT_TOTAL, (unsigned) CONN_LIMIT_PER_PEER);
+                w.refused = 0;
+                w.refused_logged = now_usec();
+        }
+}
+
 static void add_connection(int fd) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
+        int r;
 
         if (!fd_is_tcp_stream(fd) || getpeername(fd, (struct sockaddr *) &ss, &sl) < 0) {
                 /* Only TCP connections from the tailnet have an identity. */
@@ -846,8 +909,18 @@ static void add_connection(int fd) {
                 return;
         }
         atomic_store(&w.last_activity, now_usec());
-        if (MHD_add_connection(w.mhd, fd, (struct sockaddr *) &ss, sl) != MHD_YES)
+        /* A connection MHD drops before announcing it (no memory for its
+         * pool) is never released: counted until this worker exits, which
+         * errs on the side of refusing, never of MHD's deadlock. */
+        r = conn_limit_take(&w.limit, (struct sockaddr *) &ss);
+        if (r < 0) {
+                refuse_connection(fd, r);
+                return;
+        }
+        if (MHD_add_connection(w.mhd, fd, (struct sockaddr *) &ss, sl) != MHD_YES) {
                 log_warning_errno(errno, "Cannot serve a passed connection: %m");
+                conn_limit_release(&w.limit, (struct sockaddr *) &ss);
+        }
 }
 
 /* Whether conn (a connection on the worker socket) comes from the
@@ -1143,7 +1216,7 @@ int worker_main(int argc, char *argv[], const WorkerDefinition *def) {
                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG,
                 0, NULL, NULL, on_request, NULL,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned) (CONN_LIMIT_TOTAL + MHD_LIMIT_SLACK),
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY_LIMIT,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_IDLE_TIMEOUT_SEC,
                 MHD_OPTION_THREAD_STACK_SIZE, (size_t) THREAD_STACK_SIZE,

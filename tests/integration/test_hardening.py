@@ -163,6 +163,89 @@ def test_three_hundred_slow_bodies_do_not_stall_health(node):
             s.close()
 
 
+def _hold(node, src, count, parallel=20):
+    """count connections from src whose headers never end: each is handed to
+    the tools worker and held there until the header deadline, unless it is
+    refused at once."""
+    socks, lock = [], threading.Lock()
+
+    def open_some(k):
+        for _ in range(k):
+            try:
+                s = connect(node, src)
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            except OSError:
+                continue
+            with lock:
+                socks.append(s)
+
+    threads = [threading.Thread(target=open_some, args=(count // parallel,)) for _ in range(parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return socks
+
+
+def _outcomes(socks, until):
+    """How each held connection ended: refused (429/503 with the reason) or
+    closed at the header deadline."""
+    seen = {"peer": 0, "full": 0, "dispatcher": 0, "closed": 0, "other": []}
+    for s in socks:
+        data, _ = read_all(s, max(1, until - time.monotonic()))
+        if data.startswith(b"HTTP/1.1 429 ") and b"too many connections from this peer" in data:
+            assert b"Retry-After: 1" in data
+            seen["peer"] += 1
+        elif data.startswith(b"HTTP/1.1 503 ") and b"too many open connections" in data:
+            assert b"Retry-After: 1" in data
+            seen["full"] += 1
+        elif data.startswith(b"HTTP/1.1 503 ") and b"is not accepting connections" in data:
+            seen["dispatcher"] += 1     # the worker socket's backlog was full
+        elif data == b"" or data.startswith(b"HTTP/1.1 408"):
+            seen["closed"] += 1
+        else:
+            seen["other"].append(data[:200])
+    return seen
+
+
+def test_connection_limits_answer_and_never_wedge_the_worker(node):
+    """More connections than a worker serves, held open (headers that never
+    end): one peer may hold 224 of the tools worker's 256, the rest of its
+    connections are answered 429 at once (not reset), another peer still gets
+    in meanwhile, and past 256 everyone gets 503. Afterwards the worker
+    answers again. libmicrohttpd 0.9.75 deadlocks for good when a connection
+    reaches its own limit from its queue (the worker stopped answering, even
+    SIGTERM): the worker must never let it get there."""
+    start = time.monotonic()
+    flood = _hold(node, NOCAPS, 300)
+    other = []
+    try:
+        # NOCAPS holds its share: another peer is still served at once.
+        t0 = time.monotonic()
+        r = node.get("/health", src=USER)
+        assert r.status == 200, r.body
+        assert time.monotonic() - t0 < 1.0
+        # A third peer takes the reserve; past 256 it is refused as well.
+        other = _hold(node, STRANGER, 60)
+        deadline = start + REQUEST_TIMEOUT + 10
+        a, b = _outcomes(flood, deadline), _outcomes(other, deadline)
+    finally:
+        for s in flood + other:
+            s.close()
+    print(f"flood from one peer: {a}; a second peer: {b}")
+    assert not a["other"] and not b["other"], (a["other"], b["other"])
+    assert len(flood) >= 290 and len(other) >= 58
+    assert a["closed"] <= 224, a               # its share, never more
+    assert a["peer"] > 0, a                    # refused past its share, with 429
+    assert b["full"] > 0, b                    # the worker full: 503 for everyone
+    assert a["closed"] + b["closed"] <= 256, (a, b)
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = node.get("/health", src=USER)
+        assert r.status == 200
+        assert time.monotonic() - t0 < 1.0
+
+
 # --- HTTP edges ---------------------------------------------------------------
 
 def test_head_on_get_resources(node):
