@@ -8,9 +8,9 @@
 
 #include "ctl.h"
 
+#include "job-wait.h"   /* JOB_WAIT_MAX_SEC */
+
 #define JOB_POLL_MS 200
-/* The longest ?wait= a node accepts on GET /exec/jobs/{id}. */
-#define JOB_WAIT_MAX_SEC 60
 
 /* Handles a 202 answer: prints the job id (or the JSON), or with wait polls
  * the job to its end and prints the result. Returns the exit code. */

@@ -143,15 +143,10 @@ int filters_normalize(const char *json, char **ret, char **error) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Digits only, at most 10 of them, value <= max. */
-static bool parse_uint(const char *s, unsigned max) {
-        size_t n = strlen(s);
-        unsigned long long v;
+static bool uint_is_valid(const char *s, unsigned max) {
+        unsigned long v;
 
-        if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
-                return false;
-        v = strtoull(s, NULL, 10);
-        return v <= max;
+        return parse_uint(s, max, &v) >= 0;
 }
 
 static bool timestamp_is_valid(const char *s) {
@@ -182,13 +177,13 @@ static char *checked_value(const QueryParam *p, const char *v, char **error) {
                 fail(error, "'%s' must be true or false (1 or 0)", p->name);
                 return NULL;
         case QUERY_UINT:
-                if (!parse_uint(v, p->max)) {
+                if (!uint_is_valid(v, p->max)) {
                         fail(error, "'%s' must be an integer from 0 to %u", p->name, p->max);
                         return NULL;
                 }
                 return strdup(v);
         case QUERY_TAIL:
-                if (!streq(v, "all") && !parse_uint(v, p->max)) {
+                if (!streq(v, "all") && !uint_is_valid(v, p->max)) {
                         fail(error, "'%s' must be \"all\" or an integer from 0 to %u", p->name, p->max);
                         return NULL;
                 }

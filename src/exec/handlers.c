@@ -175,20 +175,9 @@ static bool started_it(Request *r, const JobRead *job) {
  * request instead of a polling loop. A waiter holds one of the worker's
  * connection threads, so at most JOB_WAITERS_MAX wait at once; beyond that
  * a poll is answered at once, as without wait. */
-#define JOB_WAIT_MAX_SEC 60
 #define JOB_WAITERS_MAX 64
 
 static atomic_int n_waiters;
-
-/* -EINVAL unless a whole number of seconds, 0 to JOB_WAIT_MAX_SEC. */
-static int parse_wait(const char *v, unsigned *ret) {
-        size_t n = strspn(v, "0123456789");
-
-        if (n == 0 || n > 2 || v[n] != 0)
-                return -EINVAL;
-        *ret = (unsigned) strtoul(v, NULL, 10);
-        return *ret <= JOB_WAIT_MAX_SEC ? 0 : -EINVAL;
-}
 
 static bool job_has_ended(const JobRead *job) {
         const char *status = json_get_str(job->fields, "status");
@@ -205,17 +194,15 @@ static int connection_fd(Request *r) {
 int exec_job_get(Request *r) {
         _cleanup_(job_read_done) JobRead job = { .stdout_fd = -1, .stderr_fd = -1 };
         bool can_read = request_has_cap(r, CAP_READ);
-        const char *wait = request_query(r, "wait");
-        unsigned wait_sec = 0;
+        unsigned wait_sec;
         int e;
 
         if (!can_read && !may_start_jobs(r))
                 return reply_error(r, 403, "caller lacks the tailkitd-exec read capability",
                                    "polling needs tailkitd-exec read (any job), or write on the integration "
                                    "that ran the job (the jobs the caller started)");
-        if (wait && parse_wait(wait, &wait_sec) < 0)
-                return reply_errorf(r, 400, NULL, "invalid wait: a whole number of seconds, 0 to %d",
-                                    JOB_WAIT_MAX_SEC);
+        if (request_query_uint(r, "wait", JOB_WAIT_MAX_SEC, 0, &wait_sec) < 0)
+                return 0;
         e = job_read(r->args[0], &job);
         if (e == -ENOENT)
                 return job_not_found(r);
@@ -226,13 +213,12 @@ int exec_job_get(Request *r) {
 
         if (wait_sec > 0 && !job_has_ended(&job)) {
                 if (atomic_fetch_add(&n_waiters, 1) < JOB_WAITERS_MAX) {
-                        e = job_wait_end(r->args[0], (uint64_t) wait_sec * USEC_PER_SEC, connection_fd(r),
-                                         worker_terminating);
-                        atomic_fetch_sub(&n_waiters, 1);
                         /* Ended, timed out, stopping, evicted, or the caller
                          * went away (the answer then goes nowhere): the job
                          * as it is now. */
-                        (void) e;
+                        (void) job_wait_end(r->args[0], (uint64_t) wait_sec * USEC_PER_SEC, connection_fd(r),
+                                            worker_terminating);
+                        atomic_fetch_sub(&n_waiters, 1);
                         job_read_done(&job);
                         e = job_read(r->args[0], &job);
                         if (e == -ENOENT)

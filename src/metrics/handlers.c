@@ -86,25 +86,6 @@ int metrics_available_get(Request *r) {
         return reply_json(r, 200, o);
 }
 
-/* A small unsigned query argument: digits only, at most max; absent → def. */
-static int query_uint(Request *r, const char *key, unsigned max, unsigned def, unsigned *ret) {
-        const char *v = request_query(r, key);
-        unsigned long n;
-        char *end;
-
-        if (!v) {
-                *ret = def;
-                return 0;
-        }
-        n = strtoul(v, &end, 10);
-        if (strlen(v) == 0 || strlen(v) > 7 || strspn(v, "0123456789") != strlen(v) || n > max) {
-                reply_errorf(r, 400, NULL, "'%s' must be an integer from 0 to %u", key, max);
-                return -EINVAL;
-        }
-        *ret = (unsigned) n;
-        return 1;
-}
-
 static int section_disabled(Request *r, const char *section) {
         char hint[512];
 
@@ -175,7 +156,7 @@ static int disk_collect(const MetricsConfig *c, json_object **ret) {
 }
 
 static int processes_limit(Request *r, const MetricsConfig *c, unsigned *ret) {
-        int e = query_uint(r, "limit", c->processes_limit, c->processes_limit, ret);
+        int e = request_query_uint(r, "limit", c->processes_limit, c->processes_limit, ret);
 
         if (e >= 0 && *ret == 0)
                 *ret = c->processes_limit;
@@ -203,7 +184,7 @@ int metrics_cpu_get(Request *r) {
 
         if (!c->cpu_enabled)
                 return section_disabled(r, "cpu");
-        e = query_uint(r, "interval_ms", INTERVAL_MSEC_MAX, INTERVAL_MSEC_DEFAULT, &interval);
+        e = request_query_uint(r, "interval_ms", INTERVAL_MSEC_MAX, INTERVAL_MSEC_DEFAULT, &interval);
         if (e < 0)
                 return 0;
         e = cpu_collect(c, interval, e > 0, &o);
@@ -278,7 +259,7 @@ int metrics_all_get(Request *r) {
         if (expo_negotiate(request_header(r, "Accept"), "application/json") > 0)
                 return metrics_exposition_reply(r, true);
 
-        explicit_interval = query_uint(r, "interval_ms", INTERVAL_MSEC_MAX, INTERVAL_MSEC_DEFAULT, &interval);
+        explicit_interval = request_query_uint(r, "interval_ms", INTERVAL_MSEC_MAX, INTERVAL_MSEC_DEFAULT, &interval);
         if (explicit_interval < 0)
                 return 0;
         if (c->processes_enabled && processes_limit(r, c, &limit) < 0)

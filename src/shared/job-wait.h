@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest ?wait= a node accepts on GET /exec/jobs/{id} (tailkitctl asks
+ * for no more). */
+#define JOB_WAIT_MAX_SEC 60
+
 /* Returns 0 once the job has ended, -ETIME when timeout_usec passed first,
  * -ECONNRESET when hangup_fd (the caller's connection, or -1) was closed by
  * its peer, -ECANCELED when stop() (may be NULL) says so (checked at least

@@ -105,6 +105,26 @@ static inline char *memdup_str(const void *p, size_t n) {
         return s;
 }
 
+/* A decimal number of digits only (no sign, no spaces), at most max:
+ * -EINVAL when it is not one, -ERANGE when above max. */
+static inline int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
+        unsigned long v = 0;
+
+        if (isempty(s))
+                return -EINVAL;
+        for (; *s; s++) {
+                unsigned long d = (unsigned long) (*s - '0');
+
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (d > max || v > (max - d) / 10)     /* v * 10 + d > max */
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
 /* The value of a hex digit, or -1. */
 static inline int unhexchar(char c) {
         if (c >= '0' && c <= '9')

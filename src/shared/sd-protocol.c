@@ -10,23 +10,6 @@
 #include "macro.h"
 #include "sd-protocol.h"
 
-/* A decimal number of digits only (no sign, no spaces), at most max. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret) {
-        unsigned long v = 0;
-
-        if (isempty(s))
-                return -EINVAL;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9')
-                        return -EINVAL;
-                if (v > (max - (unsigned long) (*s - '0')) / 10)
-                        return -ERANGE;
-                v = v * 10 + (unsigned long) (*s - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
 /* The passed sockets' count, from $LISTEN_PID and $LISTEN_FDS. */
 static int listen_fds_count(void) {
         const char *pid_env = getenv("LISTEN_PID"), *fds_env = getenv("LISTEN_FDS");

@@ -242,6 +242,22 @@ const char *request_query(Request *r, const char *key) {
         return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int request_query_uint(Request *r, const char *key, unsigned max, unsigned def, unsigned *ret) {
+        const char *v = request_query(r, key);
+        unsigned long n;
+
+        if (!v) {
+                *ret = def;
+                return 0;
+        }
+        if (parse_uint(v, max, &n) < 0) {
+                reply_errorf(r, 400, NULL, "'%s' must be an integer from 0 to %u", key, max);
+                return -EINVAL;
+        }
+        *ret = (unsigned) n;
+        return 1;
+}
+
 const char *request_header(Request *r, const char *key) {
         return MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, key);
 }

@@ -103,6 +103,10 @@ const DaemonConfig *worker_daemon_config(void);
 
 /* Query argument (decoded) or NULL. */
 const char *request_query(Request *r, const char *key);
+/* A small unsigned query argument, digits only and at most max: 1 and
+ * *ret when given, 0 and *ret = def when absent; otherwise answers 400
+ * naming it and returns -EINVAL. */
+int request_query_uint(Request *r, const char *key, unsigned max, unsigned def, unsigned *ret);
 const char *request_header(Request *r, const char *key);
 const char *request_caller_name(Request *r);
 
