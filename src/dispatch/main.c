@@ -23,6 +23,7 @@
 #include "paths.h"
 #include "request-line.h"
 #include "prefix-routes.h"
+#include "raw-reply.h"
 #include "sd-protocol.h"
 #include "time-util.h"
 
@@ -64,37 +65,6 @@ static bool is_listener(const void *ptr) {
         return l >= d.listeners && l < d.listeners + MAX_LISTENERS;
 }
 
-static const char *reason_phrase(int status) {
-        switch (status) {
-        case 400: return "Bad Request";
-        case 404: return "Not Found";
-        case 408: return "Request Timeout";
-        case 414: return "URI Too Long";
-        case 503: return "Service Unavailable";
-        default:  return "Error";
-        }
-}
-
-/* The dispatcher links no JSON library: error bodies are built from fixed
- * strings and integration names from the route table only. */
-static void reply_error(int fd, int status, const char *error, const char *hint) {
-        char body[1024], buf[1536];
-        int bl, n;
-
-        bl = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"hint\":\"%s\"}\n", error, hint);
-        if (bl < 0 || (size_t) bl >= sizeof(body))
-                return;
-        n = snprintf(buf, sizeof(buf),
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: application/json\r\n"
-                     "Content-Length: %d\r\n"
-                     "Connection: close\r\n"
-                     "\r\n%s",
-                     status, reason_phrase(status), bl, body);
-        if (n > 0 && (size_t) n < sizeof(buf))
-                (void) !send(fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
-
 static void conn_free(Conn *c) {
         if (!c)
                 return;
@@ -122,7 +92,7 @@ static void conn_linger(Conn *c) {
 }
 
 static void conn_fail(Conn *c, int status, const char *error, const char *hint) {
-        reply_error(c->fd, status, error, hint);
+        raw_reply_error(c->fd, status, error, hint, 0);
         conn_linger(c);
 }
 
@@ -265,7 +235,7 @@ static void accept_connections(const Listener *l) {
                 }
                 d.last_activity = now_usec();
                 if (d.n_conns >= MAX_CONNECTIONS) {
-                        reply_error(fd, 503, "too many pending connections", "retry later");
+                        raw_reply_error(fd, 503, "too many pending connections", "retry later", 0);
                         close(fd);
                         continue;
                 }

@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "paths.h"
 #include "prefix-routes.h"
+#include "raw-reply.h"
 #include "sd-protocol.h"
 #include "worker.h"
 #include "worker-stats.h"
@@ -873,16 +874,7 @@ static void reap_stalled_requests(void) {
  * sent is read first, so that closing does not turn into a RST that discards
  * the answer before the client reads it. */
 static void refuse_connection(int fd, int reason) {
-        static const char peer_full[] =
-                "{\"error\":\"too many connections from this peer\","
-                "\"hint\":\"one peer may hold at most " STRINGIFY(CONN_LIMIT_PER_PEER) " of a worker's "
-                STRINGIFY(CONN_LIMIT_TOTAL) " connections; retry later\"}\n";
-        static const char full[] =
-                "{\"error\":\"worker busy: too many open connections\","
-                "\"hint\":\"a worker serves at most " STRINGIFY(CONN_LIMIT_TOTAL) " connections at once; retry later\"}\n";
-        const char *body = reason == -EUSERS ? peer_full : full;
-        char buf[512], sink[4096];
-        int n;
+        char sink[4096];
 
         for (size_t drained = 0; drained < 64 * 1024;) {
                 ssize_t k = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
@@ -890,17 +882,13 @@ static void refuse_connection(int fd, int reason) {
                         break;
                 drained += (size_t) k;
         }
-        n = snprintf(buf, sizeof(buf),
-                     "HTTP/1.1 %s\r\n"
-                     "Content-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Retry-After: 1\r\n"
-                     "Connection: close\r\n"
-                     "\r\n%s",
-                     reason == -EUSERS ? "429 Too Many Requests" : "503 Service Unavailable",
-                     strlen(body), body);
-        if (n > 0 && (size_t) n < sizeof(buf))
-                (void) !send(fd, buf, (size_t) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (reason == -EUSERS)
+                raw_reply_error(fd, 429, "too many connections from this peer",
+                                "one peer may hold at most " STRINGIFY(CONN_LIMIT_PER_PEER) " of a worker's "
+                                STRINGIFY(CONN_LIMIT_TOTAL) " connections; retry later", 1);
+        else
+                raw_reply_error(fd, 503, "worker busy: too many open connections",
+                                "a worker serves at most " STRINGIFY(CONN_LIMIT_TOTAL) " connections at once; retry later", 1);
         (void) shutdown(fd, SHUT_WR);
         close(fd);
         w.refused++;
