@@ -692,13 +692,11 @@ int job_read(const char *id, JobRead *ret) {
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
         /* A job with its result needs no systemd; only one without asks
-         * (over a bus connection of its own) whether its scope still runs. */
-        r = job_view(dir, NULL, &v);
-        if (r >= 0 && !v.res) {
-                job_view_done(&v);
+         * whether its scope still runs. (A result written in between is
+         * read all the same.) */
+        if (!exists_at(dir, "result.json"))
                 (void) job_bus_take(&bus);
-                r = job_view(dir, bus, &v);
-        }
+        r = job_view(dir, bus, &v);
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
 

@@ -72,7 +72,6 @@ typedef struct JobSpec {
         uint64_t timeout_usec;
 } JobSpec;
 
-
 /* Indexes the records found at start (see job-index.h). */
 int jobs_init(void);
 
