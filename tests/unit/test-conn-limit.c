@@ -7,25 +7,23 @@
 #include "conn-limit.h"
 #include "tests.h"
 
-static struct sockaddr_storage v4(const char *a, uint16_t port) {
-        struct sockaddr_storage ss = {};
+static struct sockaddr_storage addr(int family, const char *a, uint16_t port) {
+        struct sockaddr_storage ss = { .ss_family = (sa_family_t) family };
         struct sockaddr_in *in = (struct sockaddr_in *) &ss;
-
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        ASSERT_INT_EQ(inet_pton(AF_INET, a, &in->sin_addr), 1);
-        return ss;
-}
-
-static struct sockaddr_storage v6(const char *a, uint16_t port) {
-        struct sockaddr_storage ss = {};
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
 
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        ASSERT_INT_EQ(inet_pton(AF_INET6, a, &in6->sin6_addr), 1);
+        if (family == AF_INET) {
+                in->sin_port = htons(port);
+                ASSERT_INT_EQ(inet_pton(AF_INET, a, &in->sin_addr), 1);
+        } else {
+                in6->sin6_port = htons(port);
+                ASSERT_INT_EQ(inet_pton(AF_INET6, a, &in6->sin6_addr), 1);
+        }
         return ss;
 }
+
+#define v4(a, port) addr(AF_INET, a, port)
+#define v6(a, port) addr(AF_INET6, a, port)
 
 #define SA(ss) ((const struct sockaddr *) &(ss))
 

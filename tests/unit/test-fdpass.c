@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fdpass.c: handing connections to workers over SOCK_SEQPACKET + SCM_RIGHTS. */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,19 +15,6 @@
 #include "fdpass.h"
 #include "macro.h"
 #include "tests.h"
-
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        int n = 0;
-
-        ASSERT_NOT_NULL(d);
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
-}
 
 static void make_pair(int sv[2]) {
         ASSERT_OK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));

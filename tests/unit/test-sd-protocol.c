@@ -3,7 +3,6 @@
  * native protocol, against sockets of the test's own. */
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <endian.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,19 +15,6 @@
 #include "macro.h"
 #include "sd-protocol.h"
 #include "tests.h"
-
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        struct dirent *de;
-        int n = 0;
-
-        ASSERT_NOT_NULL(d);
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
-}
 
 static void set_listen_env(const char *pid, const char *fds) {
         if (pid)

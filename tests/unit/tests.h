@@ -6,6 +6,7 @@
  * assertion prints file:line and the expression and aborts the binary.
  * Exit 77 means "skipped" to meson. */
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,3 +66,18 @@
                         FAIL_AT("\"%s\" does not contain \"%s\"",      \
                                 _h ? _h : "(null)", _n);               \
         } while (0)
+
+/* Open file descriptors of this process: a test compares them before and
+ * after to catch a leak. */
+static inline int count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int n = 0;
+
+        ASSERT_NOT_NULL(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
